@@ -73,8 +73,8 @@ type Party struct {
 // CallEvent is one provider webhook normalised. Adapters fill what the
 // provider sends and leave the rest zero.
 type CallEvent struct {
-	Provider       Provider  `json:"provider"`
-	ProviderCallID string    `json:"provider_call_id"`
+	Provider       Provider `json:"provider"`
+	ProviderCallID string   `json:"provider_call_id"`
 	// ProviderEventID identifies this event at the provider when it has one
 	// (Telnyx event id, webhook-id); it lets the call record drop duplicates.
 	ProviderEventID string    `json:"provider_event_id,omitempty"`
