@@ -77,12 +77,19 @@ type CallEvent struct {
 	ProviderCallID string   `json:"provider_call_id"`
 	// ProviderEventID identifies this event at the provider when it has one
 	// (Telnyx event id, webhook-id); it lets the call record drop duplicates.
-	ProviderEventID string    `json:"provider_event_id,omitempty"`
-	Direction       Direction `json:"direction"`
-	From            Party     `json:"from"`
-	To              Party     `json:"to"`
-	Status          Status    `json:"status"`
-	OccurredAt      time.Time `json:"occurred_at"`
+	ProviderEventID string `json:"provider_event_id,omitempty"`
+	// ParentCallID is the provider call id of the call this event belongs
+	// to when the provider reports a leg under its own id (a Vonage agent
+	// leg, a transfer leg). The call record files the event under the
+	// parent, so one call gets one record.
+	ParentCallID string    `json:"parent_call_id,omitempty"`
+	Direction    Direction `json:"direction"`
+	From         Party     `json:"from"`
+	To           Party     `json:"to"`
+	// Status is empty for an event that only adds data to a call, such as
+	// a recording that became ready; it never moves the call's status.
+	Status     Status    `json:"status,omitempty"`
+	OccurredAt time.Time `json:"occurred_at"`
 	// Agent is the agent, extension or client identity that answered or was
 	// rung, as the provider names it.
 	Agent string `json:"agent,omitempty"`
