@@ -89,3 +89,21 @@ func (d Dialect) unlockMigrations(ctx context.Context, conn *sqlx.Conn) {
 		conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, migrationLockID)
 	}
 }
+
+// lockForUpdate returns the clause that locks the selected rows until the
+// transaction ends: FOR UPDATE on PostgreSQL, nothing on SQLite, where a
+// write transaction already holds the database's one write lock from its
+// start (_txlock=immediate).
+func (d Dialect) lockForUpdate() string {
+	if d == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// bulkLoadsWithCopy reports whether ImportContacts streams rows with COPY
+// into a staging table (PostgreSQL) rather than writing them with multi-row
+// INSERT statements (SQLite).
+func (d Dialect) bulkLoadsWithCopy() bool {
+	return d == Postgres
+}
