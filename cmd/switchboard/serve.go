@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/switchboard-oss/switchboard/crm/directory"
+	"github.com/switchboard-oss/switchboard/gateway"
+	"github.com/switchboard-oss/switchboard/internal/secret"
+	"github.com/switchboard-oss/switchboard/store"
+)
+
+func (e env) serve(ctx context.Context, args []string) error {
+	fs := e.newFlagSet("serve")
+	cfg, positional, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) > 0 {
+		return usagef("serve takes no arguments, got %q", positional)
+	}
+
+	log, err := newLogger(cfg)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+
+	st, keyring, err := e.openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	if err := e.bootstrap(ctx, cfg, st); err != nil {
+		return err
+	}
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv := gateway.New(gateway.Config{
+		PublicBaseURL:  cfg.publicBaseURL(),
+		MaxBodyBytes:   cfg.int64("SWITCHBOARD_MAX_BODY_BYTES"),
+		MaxImportBytes: cfg.int64("SWITCHBOARD_MAX_IMPORT_BYTES"),
+		RateLimit:      cfg.float("SWITCHBOARD_RATE_LIMIT"),
+		TokenTTL:       cfg.duration("SWITCHBOARD_TOKEN_TTL"),
+		Version:        version,
+	}, gateway.Deps{
+		Store:     st,
+		Directory: directory.New(st),
+		Keyring:   keyring,
+		Log:       log,
+		Registry:  registry,
+	})
+
+	ln, err := net.Listen("tcp", cfg.str("SWITCHBOARD_LISTEN_ADDR"))
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.str("SWITCHBOARD_LISTEN_ADDR"), err)
+	}
+	log.Info("gateway started",
+		zap.String("listen_addr", ln.Addr().String()),
+		zap.String("public_base_url", cfg.publicBaseURL()),
+		zap.String("database", string(st.Dialect())),
+		zap.String("version", version))
+	fmt.Fprintf(e.stdout, "Switchboard is listening on http://%s (API reference: %s/docs)\n", ln.Addr(), cfg.publicBaseURL())
+
+	err = srv.Serve(ctx, ln, cfg.duration("SWITCHBOARD_SHUTDOWN_TIMEOUT"))
+	log.Info("gateway stopped")
+	return err
+}
+
+// openStore opens and migrates the database and loads the master key.
+func (e env) openStore(ctx context.Context, cfg *config, log *zap.Logger) (*store.Store, *secret.Keyring, error) {
+	key, generated, err := cfg.masterKey()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load master key: %w", err)
+	}
+	if generated {
+		log.Warn("generated a master key in the data folder; set SWITCHBOARD_MASTER_KEY in production and share it between instances",
+			zap.String("data_dir", cfg.str("SWITCHBOARD_DATA_DIR")))
+	}
+	keyring, err := secret.NewKeyring(key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("master key: %w", err)
+	}
+
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	st, err := store.Open(openCtx, store.Options{
+		DatabaseURL: cfg.str("SWITCHBOARD_DATABASE_URL"),
+		DataDir:     cfg.str("SWITCHBOARD_DATA_DIR"),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	for _, m := range applied {
+		log.Info("migration applied", zap.String("migration", m))
+	}
+	return st, keyring, nil
+}
+
+// bootstrap creates the first workspace and an admin key on an empty
+// database and prints the key once.
+//
+// NOTE: two instances starting at once on an empty PostgreSQL database can
+// each create a first workspace; start one instance first.
+func (e env) bootstrap(ctx context.Context, cfg *config, st *store.Store) error {
+	n, err := st.CountWorkspaces(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+
+	ws, _, token, err := createWorkspaceWithKey(ctx, st, "Default", cfg.str("SWITCHBOARD_DEFAULT_REGION"))
+	if err != nil {
+		return fmt.Errorf("create the first workspace: %w", err)
+	}
+	base := cfg.publicBaseURL()
+	fmt.Fprintf(e.stdout, `
+First start: created workspace %q (%s) and an admin API key.
+The key is shown only this once; store it now:
+
+    %s
+
+Try it:
+
+    export SWITCHBOARD_API_KEY=%s
+    curl -H "Authorization: Bearer $SWITCHBOARD_API_KEY" %s/v1/workspace
+
+`, ws.Name, ws.ID, token, token, base)
+	return nil
+}
+
+// createWorkspaceWithKey creates a workspace and an admin key for it in one
+// transaction.
+func createWorkspaceWithKey(ctx context.Context, st *store.Store, name, region string) (store.Workspace, store.APIKey, string, error) {
+	ws := store.Workspace{Name: name, DefaultRegion: region}
+	var key store.APIKey
+	var token string
+	err := st.InTx(ctx, func(q *store.Queries) error {
+		if err := q.CreateWorkspace(ctx, &ws); err != nil {
+			return err
+		}
+		var err error
+		key, token, err = gateway.CreateAPIKey(ctx, q, ws.ID, "admin (created with the workspace)", []string{gateway.ScopeAdmin})
+		return err
+	})
+	return ws, key, token, err
+}
+
+func newLogger(cfg *config) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(cfg.str("SWITCHBOARD_LOG_LEVEL"))
+	if err != nil {
+		return nil, err
+	}
+	zc := zap.NewProductionConfig()
+	if cfg.str("SWITCHBOARD_LOG_FORMAT") == "console" {
+		zc = zap.NewDevelopmentConfig()
+		zc.DisableStacktrace = true
+	}
+	zc.Level = zap.NewAtomicLevelAt(level)
+	zc.EncoderConfig.TimeKey = "time"
+	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	return zc.Build()
+}

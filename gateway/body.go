@@ -1,0 +1,137 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/switchboard-oss/switchboard/internal/validation"
+)
+
+// listResponse is the envelope of every list. NextCursor and NextURL are
+// set when more items follow.
+type listResponse[T any] struct {
+	Data       []T    `json:"data"`
+	HasMore    bool   `json:"has_more"`
+	NextCursor string `json:"next_cursor,omitempty"`
+	NextURL    string `json:"next_url,omitempty"`
+}
+
+// readBody returns the raw request body after checking its media type is
+// one of mediaTypes and its size is at most limit bytes.
+func (s *Server) readBody(c echo.Context, limit int64, mediaTypes ...string) ([]byte, error) {
+	req := c.Request()
+	mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	if err != nil || !acceptsMediaType(mt, mediaTypes) {
+		got := req.Header.Get(echo.HeaderContentType)
+		if got == "" {
+			got = "none"
+		}
+		return nil, newProblem(probMediaType, "Content-Type is %s; this endpoint accepts %s.", got, strings.Join(mediaTypes, " or "))
+	}
+
+	if req.ContentLength > limit {
+		return nil, newProblem(probTooLarge, "The body is %d bytes; the limit is %d bytes.", req.ContentLength, limit)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, newProblem(probTooLarge, "The body is over the limit of %d bytes.", limit)
+	}
+	if err != nil {
+		return nil, newProblem(probMalformed, "The body could not be read: %v.", err)
+	}
+	return body, nil
+}
+
+func acceptsMediaType(mt string, accepted []string) bool {
+	for _, a := range accepted {
+		if mt == a {
+			return true
+		}
+		// application/merge-patch+json and the like are JSON too.
+		if a == echo.MIMEApplicationJSON && strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json") {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeJSON reads a JSON body into dst strictly: one value, no unknown
+// fields, types as declared.
+func (s *Server) decodeJSON(c echo.Context, dst any) error {
+	body, err := s.readBody(c, s.cfg.MaxBodyBytes, echo.MIMEApplicationJSON)
+	if err != nil {
+		return err
+	}
+	return decodeStrict(body, dst)
+}
+
+// decodeStrict decodes body into dst and turns decoding failures into
+// problems: broken JSON is a 400, a well-formed body with unknown fields
+// or wrong types is a 422 naming the field.
+func decodeStrict(body []byte, dst any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return newProblem(probMalformed, "The request body is empty; send a JSON object.")
+	}
+	if string(bytes.TrimSpace(body)) == "null" {
+		return newProblem(probMalformed, "The request body is null; send a JSON object.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil && dec.More() {
+		return newProblem(probMalformed, "The body holds more than one JSON value.")
+	}
+	if err == nil {
+		if _, tailErr := dec.Token(); tailErr != io.EOF {
+			return newProblem(probMalformed, "The body has data after the JSON value.")
+		}
+		return nil
+	}
+	return jsonProblem(err)
+}
+
+func jsonProblem(err error) error {
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntaxErr):
+		return newProblem(probMalformed, "The body is not valid JSON: %v (at byte %d).", syntaxErr, syntaxErr.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return newProblem(probMalformed, "The body is not valid JSON: it ends too early.")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return newProblem(probMalformed, "The body must be %s, not %s.", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+		}
+		return validation.New(field, "must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return validation.New(name, "is not a known field; check the spelling against the API reference")
+	}
+	return newProblem(probMalformed, "The body could not be decoded: %v.", err)
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "int", "int64", "int32", "uint", "uint64", "float64", "float32":
+		return "a number"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct", "ptr":
+		return "an object"
+	}
+	return fmt.Sprintf("a %s", goKind)
+}

@@ -1,0 +1,117 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/switchboard-oss/switchboard/crm/directory"
+	"github.com/switchboard-oss/switchboard/internal/secret"
+	"github.com/switchboard-oss/switchboard/store"
+)
+
+// Config holds the gateway's settings. The cmd package fills it from the
+// environment and flags.
+type Config struct {
+	// PublicBaseURL is the URL clients and VoIP platforms use to reach the
+	// gateway, such as https://switchboard.example.com. Webhook signatures
+	// are checked against it, so they verify behind a proxy.
+	PublicBaseURL string
+	// MaxBodyBytes caps JSON request bodies, in bytes.
+	MaxBodyBytes int64
+	// MaxImportBytes caps CSV import bodies, in bytes.
+	MaxImportBytes int64
+	// RateLimit is requests per second allowed per credential; 0 turns the
+	// limit off. Bursts of twice the rate pass.
+	RateLimit float64
+	// TokenTTL is the lifetime of access tokens from /oauth/token.
+	TokenTTL time.Duration
+	// Version is the build version shown by /healthz.
+	Version string
+}
+
+// Deps are the services the gateway calls.
+type Deps struct {
+	Store     *store.Store
+	Directory *directory.Service
+	Keyring   *secret.Keyring
+	Log       *zap.Logger
+	// Registry receives the gateway's metrics and is served at /metrics.
+	Registry *prometheus.Registry
+}
+
+// Server is the HTTP server.
+type Server struct {
+	cfg       Config
+	echo      *echo.Echo
+	store     *store.Store
+	directory *directory.Service
+	keyring   *secret.Keyring
+	log       *zap.Logger
+	registry  *prometheus.Registry
+	metrics   *httpMetrics
+	auth      *authenticator
+}
+
+// New builds the server and its routes.
+func New(cfg Config, deps Deps) *Server {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.JSONSerializer = jsonSerializer{}
+
+	s := &Server{
+		cfg:       cfg,
+		echo:      e,
+		store:     deps.Store,
+		directory: deps.Directory,
+		keyring:   deps.Keyring,
+		log:       deps.Log,
+		registry:  deps.Registry,
+	}
+	s.metrics = newHTTPMetrics(deps.Registry)
+	s.auth = newAuthenticator(cfg, deps.Store, deps.Keyring, deps.Log)
+	e.HTTPErrorHandler = s.errorHandler
+	s.routes()
+	return s
+}
+
+// Handler returns the server as an http.Handler, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve answers requests on ln until ctx is cancelled, then stops taking
+// new connections and waits up to drain for in-flight requests to finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
+	srv := &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          zap.NewStdLog(s.log.Named("http")),
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+
+	s.log.Info("shutting down: draining requests", zap.Duration("timeout", drain))
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drain)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
