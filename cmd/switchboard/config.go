@@ -81,9 +81,14 @@ type config struct {
 // Only the flags in fs that were set override.
 func loadConfig(fs *flag.FlagSet, getenv func(string) string) (*config, error) {
 	c := &config{values: map[string]string{}, source: map[string]string{}}
+	var errs []error
 	for _, o := range options {
 		c.values[o.Env], c.source[o.Env] = o.Default, "default"
-		if v, ok := lookupEnv(getenv, o.Env); ok {
+		v, ok, err := lookupEnv(getenv, o.Env)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ok {
 			c.values[o.Env], c.source[o.Env] = v, "environment"
 		}
 	}
@@ -95,7 +100,6 @@ func loadConfig(fs *flag.FlagSet, getenv func(string) string) (*config, error) {
 		})
 	}
 
-	var errs []error
 	for _, o := range options {
 		if o.Validate == nil {
 			continue
@@ -107,18 +111,19 @@ func loadConfig(fs *flag.FlagSet, getenv func(string) string) (*config, error) {
 	return c, errors.Join(errs...)
 }
 
-func lookupEnv(getenv func(string) string, name string) (string, bool) {
+func lookupEnv(getenv func(string) string, name string) (string, bool, error) {
 	if v := getenv(name); v != "" {
-		return v, true
+		return v, true, nil
 	}
 	// NAME_FILE reads a secret from a file, as container secrets are mounted.
 	if path := getenv(name + "_FILE"); path != "" {
 		b, err := os.ReadFile(path)
-		if err == nil {
-			return strings.TrimSpace(string(b)), true
+		if err != nil {
+			return "", false, fmt.Errorf("%s_FILE: %w", name, err)
 		}
+		return strings.TrimSpace(string(b)), true, nil
 	}
-	return "", false
+	return "", false, nil
 }
 
 func optionByFlag(name string) (option, bool) {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -62,4 +64,16 @@ func TestMarkdownTableListsEveryOption(t *testing.T) {
 	for _, o := range options {
 		require.Contains(t, table, "`"+o.Env+"`")
 	}
+}
+
+func TestConfigReadsSecretFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "master.key")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Repeat("m", 40)+"\n"), 0o600))
+
+	cfg, err := loadConfig(nil, envOf(map[string]string{"SWITCHBOARD_MASTER_KEY_FILE": path}))
+	require.NoError(t, err)
+	require.Equal(t, strings.Repeat("m", 40), cfg.str("SWITCHBOARD_MASTER_KEY"))
+
+	_, err = loadConfig(nil, envOf(map[string]string{"SWITCHBOARD_MASTER_KEY_FILE": path + ".missing"}))
+	require.ErrorContains(t, err, "SWITCHBOARD_MASTER_KEY_FILE")
 }
