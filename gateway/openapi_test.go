@@ -147,7 +147,10 @@ func TestOpenAPIListsEveryScope(t *testing.T) {
 func TestOpenAPIScopesMatchRoutes(t *testing.T) {
 	ts := newTestServer(t, testdb.Open(t, store.SQLite))
 	c := newSpecClient(t, ts)
-	unrelatedKey := ts.newKey(t, ts.Workspace.ID, ScopeCallsRead)
+	// Each operation is tried with a key of another scope family, so the
+	// key lacks the operation's scope.
+	webhooksKey := ts.newKey(t, ts.Workspace.ID, ScopeWebhooksRead)
+	directoryKey := ts.newKey(t, ts.Workspace.ID, ScopeDirectoryRead)
 	doc := loadOpenAPI(t)
 
 	for path, item := range doc.Paths.Map() {
@@ -158,6 +161,10 @@ func TestOpenAPIScopesMatchRoutes(t *testing.T) {
 			t.Run(method+" "+path, func(t *testing.T) {
 				scope := requiredScope(t, op)
 				target := strings.NewReplacer("{id}", "x_missing", "{external_id}", "missing").Replace(path)
+				unrelatedKey := webhooksKey
+				if strings.HasPrefix(scope, "webhooks:") {
+					unrelatedKey = directoryKey
+				}
 				if scope == "" {
 					resp := c.send(method, target, "", "Authorization", bearer(unrelatedKey))
 					require.NotEqual(t, http.StatusForbidden, resp.Status, "body: %s", resp.Body)

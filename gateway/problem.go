@@ -70,6 +70,7 @@ var (
 	probBadSignature = defineProblem("invalid-signature", 403, "Invalid webhook signature", "The webhook signature, token or timestamp did not verify for this connection. Nothing was stored.")
 	probOAuthRequest = defineProblem("oauth-invalid-request", 400, "Invalid token request", "The token request is missing a parameter or uses an unsupported grant type (RFC 6749 section 5.2).")
 	probOAuthClient  = defineProblem("oauth-invalid-client", 401, "Invalid client", "The client id or secret is wrong, or the key is revoked (RFC 6749 section 5.2).")
+	probProvider     = defineProblem("provider-error", 502, "Telephony provider error", "The telephony provider's API rejected the request or could not be reached; detail carries the provider's message.")
 )
 
 func newProblem(pt problemType, detail string, args ...any) *Problem {
@@ -137,6 +138,10 @@ func (s *Server) toProblem(err error) *Problem {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		return httpErrorProblem(he)
+	}
+
+	if tp := telephonyProblem(err); tp != nil {
+		return tp
 	}
 
 	switch {

@@ -21,6 +21,11 @@ func (s *Server) routes() {
 	e.GET("/problems/:slug", s.getProblemType)
 	e.POST("/oauth/token", s.issueToken)
 
+	// Telephony webhooks authenticate with the provider's signature, not
+	// with an API key.
+	e.GET("/hooks/:provider/:connection_id/:hook", s.receiveWebhook)
+	e.POST("/hooks/:provider/:connection_id/:hook", s.receiveWebhook)
+
 	v1 := e.Group("/v1", s.requireAuth)
 
 	read, write := requireScope(ScopeDirectoryRead), requireScope(ScopeDirectoryWrite)
@@ -42,10 +47,24 @@ func (s *Server) routes() {
 	v1.PUT("/contacts/:id", s.replaceContact, write)
 	v1.DELETE("/contacts/:id", s.deleteContact, write)
 
+	callsRead, callsWrite := requireScope(ScopeCallsRead), requireScope(ScopeCallsWrite)
+	v1.GET("/calls", s.listCalls, callsRead)
+	v1.GET("/calls/:id", s.getCall, callsRead)
+	v1.POST("/calls/:id/route", s.rerouteCall, callsWrite)
+	v1.POST("/telephony-connections/:id/routing/test", s.testRouting, requireScope(ScopeConnectionsRead))
+
+	connRead, connWrite := requireScope(ScopeConnectionsRead), requireScope(ScopeConnectionsWrite)
+	v1.GET("/telephony-connections", s.listTelephonyConnections, connRead)
+	v1.POST("/telephony-connections", s.createTelephonyConnection, connWrite)
+	v1.GET("/telephony-connections/:id", s.getTelephonyConnection, connRead)
+	v1.PATCH("/telephony-connections/:id", s.updateTelephonyConnection, connWrite)
+	v1.DELETE("/telephony-connections/:id", s.deleteTelephonyConnection, connWrite)
+
 	admin := requireScope(ScopeAdmin)
 	v1.GET("/workspace", s.getWorkspace)
 	v1.PATCH("/workspace", s.updateWorkspace, admin)
 	v1.GET("/api-keys", s.listAPIKeys, admin)
 	v1.POST("/api-keys", s.createAPIKey, admin)
 	v1.POST("/api-keys/:id/revoke", s.revokeAPIKey, admin)
+
 }

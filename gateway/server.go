@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-oss/switchboard/crm/directory"
 	"github.com/switchboard-oss/switchboard/internal/secret"
 	"github.com/switchboard-oss/switchboard/store"
+	"github.com/switchboard-oss/switchboard/telephony/inbound"
 )
 
 // Config holds the gateway's settings. The cmd package fills it from the
@@ -41,7 +42,9 @@ type Deps struct {
 	Store     *store.Store
 	Directory *directory.Service
 	Keyring   *secret.Keyring
-	Log       *zap.Logger
+	// Inbound handles telephony webhooks, calls and routing tests.
+	Inbound *inbound.Service
+	Log     *zap.Logger
 	// Registry receives the gateway's metrics and is served at /metrics.
 	Registry *prometheus.Registry
 }
@@ -53,6 +56,7 @@ type Server struct {
 	store     *store.Store
 	directory *directory.Service
 	keyring   *secret.Keyring
+	inbound   *inbound.Service
 	log       *zap.Logger
 	registry  *prometheus.Registry
 	metrics   *httpMetrics
@@ -72,6 +76,7 @@ func New(cfg Config, deps Deps) *Server {
 		store:     deps.Store,
 		directory: deps.Directory,
 		keyring:   deps.Keyring,
+		inbound:   deps.Inbound,
 		log:       deps.Log,
 		registry:  deps.Registry,
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/switchboard-oss/switchboard/gateway"
 	"github.com/switchboard-oss/switchboard/internal/secret"
 	"github.com/switchboard-oss/switchboard/store"
+	"github.com/switchboard-oss/switchboard/telephony/connections"
+	"github.com/switchboard-oss/switchboard/telephony/inbound"
 )
 
 func (e env) serve(ctx context.Context, args []string) error {
@@ -45,6 +47,10 @@ func (e env) serve(ctx context.Context, args []string) error {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	calls, err := inbound.New(inbound.Config{Store: st, Connections: connections.New(st, keyring), Log: log, Registry: registry})
+	if err != nil {
+		return err
+	}
 	srv := gateway.New(gateway.Config{
 		PublicBaseURL:  cfg.publicBaseURL(),
 		MaxBodyBytes:   cfg.int64("SWITCHBOARD_MAX_BODY_BYTES"),
@@ -56,6 +62,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Store:     st,
 		Directory: directory.New(st),
 		Keyring:   keyring,
+		Inbound:   calls,
 		Log:       log,
 		Registry:  registry,
 	})

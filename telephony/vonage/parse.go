@@ -164,11 +164,12 @@ func (a *Adapter) parseEvent(p payload) ([]telephony.CallEvent, error) {
 }
 
 // baseEvent fills the fields that answer and event webhooks share. The call
-// identifier is the leg's uuid, or call_uuid in human and machine events.
-//
-// NOTE: a record event carries only conversation_uuid, so its event is filed
-// under the conversation and not under the caller's leg uuid that the other
-// events of the call use.
+// identifier is the leg's uuid, or call_uuid in human and machine events,
+// because REST commands name a leg. ParentCallID is the conversation_uuid,
+// which every leg of a call and its record event share, so the caller's
+// leg, an agent leg and a recording end up in one call record. A record
+// event carries only conversation_uuid, which then is its call identifier
+// too.
 func (a *Adapter) baseEvent(p payload) (telephony.CallEvent, error) {
 	callID := firstNonEmpty(p.UUID, p.CallUUID, p.ConversationUUID)
 	if callID == "" {
@@ -178,6 +179,7 @@ func (a *Adapter) baseEvent(p payload) (telephony.CallEvent, error) {
 	ev := telephony.CallEvent{
 		Provider:       telephony.ProviderVonage,
 		ProviderCallID: callID,
+		ParentCallID:   p.ConversationUUID,
 		Direction:      telephony.DirectionInbound,
 		From:           a.party(p.From),
 		To:             a.party(p.To),

@@ -37,7 +37,7 @@ func TestParseFixtures(t *testing.T) {
 			name: "answer webhook POST",
 			req:  func(t *testing.T) telephony.Request { return postRequest(t, HookAnswer, "answer_post.json") },
 			want: telephony.CallEvent{
-				Provider: telephony.ProviderVonage, ProviderCallID: callerLeg, Direction: telephony.DirectionInbound,
+				Provider: telephony.ProviderVonage, ProviderCallID: callerLeg, ParentCallID: conversation, Direction: telephony.DirectionInbound,
 				From: ukCaller, To: ukNumber, Status: telephony.StatusRinging, NeedsRoute: true,
 			},
 		},
@@ -48,7 +48,7 @@ func TestParseFixtures(t *testing.T) {
 				return telephony.Request{Method: http.MethodGet, PublicURL: webhookBase + "answer?" + query, Hook: HookAnswer}
 			},
 			want: telephony.CallEvent{
-				Provider: telephony.ProviderVonage, ProviderCallID: callerLeg, Direction: telephony.DirectionInbound,
+				Provider: telephony.ProviderVonage, ProviderCallID: callerLeg, ParentCallID: conversation, Direction: telephony.DirectionInbound,
 				From: ukCaller, To: ukNumber, Status: telephony.StatusRinging, NeedsRoute: true,
 			},
 		},
@@ -60,7 +60,7 @@ func TestParseFixtures(t *testing.T) {
 				return telephony.Request{Method: http.MethodGet, PublicURL: webhookBase + "answer", Form: form, Hook: HookAnswer}
 			},
 			want: telephony.CallEvent{
-				Provider: telephony.ProviderVonage, ProviderCallID: callerLeg, Direction: telephony.DirectionInbound,
+				Provider: telephony.ProviderVonage, ProviderCallID: callerLeg, ParentCallID: conversation, Direction: telephony.DirectionInbound,
 				From: ukCaller, To: ukNumber, Status: telephony.StatusRinging, NeedsRoute: true,
 			},
 		},
@@ -68,7 +68,7 @@ func TestParseFixtures(t *testing.T) {
 			name: "answer webhook from an app user",
 			req:  func(t *testing.T) telephony.Request { return postRequest(t, HookAnswer, "answer_app_user.json") },
 			want: telephony.CallEvent{
-				Provider: telephony.ProviderVonage, ProviderCallID: "7e1f3a5c7e9b4d2f8a6c0e2b4d6f8a0c",
+				Provider: telephony.ProviderVonage, ProviderCallID: "7e1f3a5c7e9b4d2f8a6c0e2b4d6f8a0c", ParentCallID: "CON-2e4a6c8e-0b2d-4f6a-8c0e-2b4d6f8a0c2e",
 				Direction: telephony.DirectionOutbound,
 				From:      telephony.Party{Raw: "alice", Kind: "client"},
 				To:        telephony.Party{Raw: "14155550177", E164: "+14155550177", Kind: "number"},
@@ -79,7 +79,7 @@ func TestParseFixtures(t *testing.T) {
 			name: "started",
 			req:  func(t *testing.T) telephony.Request { return postRequest(t, HookEvent, "event_started.json") },
 			want: telephony.CallEvent{
-				Provider: telephony.ProviderVonage, ProviderCallID: callerLeg, Direction: telephony.DirectionInbound,
+				Provider: telephony.ProviderVonage, ProviderCallID: callerLeg, ParentCallID: conversation, Direction: telephony.DirectionInbound,
 				From: ukCaller, To: ukNumber, Status: telephony.StatusRinging,
 				OccurredAt: time.Date(2025, time.November, 4, 15, 4, 5, 123_000_000, time.UTC),
 			},
@@ -88,7 +88,7 @@ func TestParseFixtures(t *testing.T) {
 			name: "completed with duration as string",
 			req:  func(t *testing.T) telephony.Request { return postRequest(t, HookEvent, "event_completed.json") },
 			want: telephony.CallEvent{
-				Provider: telephony.ProviderVonage, ProviderCallID: callerLeg, Direction: telephony.DirectionInbound,
+				Provider: telephony.ProviderVonage, ProviderCallID: callerLeg, ParentCallID: conversation, Direction: telephony.DirectionInbound,
 				From: ukCaller, To: ukNumber, Status: telephony.StatusCompleted, DurationSeconds: 47,
 				OccurredAt: time.Date(2025, time.November, 4, 15, 5, 52, 412_000_000, time.UTC),
 			},
@@ -97,7 +97,7 @@ func TestParseFixtures(t *testing.T) {
 			name: "agent leg timed out",
 			req:  func(t *testing.T) telephony.Request { return postRequest(t, HookEvent, "event_timeout.json") },
 			want: telephony.CallEvent{
-				Provider: telephony.ProviderVonage, ProviderCallID: "9a8b7c6d5e4f40312a1b0c9d8e7f6a5b",
+				Provider: telephony.ProviderVonage, ProviderCallID: "9a8b7c6d5e4f40312a1b0c9d8e7f6a5b", ParentCallID: conversation,
 				Direction: telephony.DirectionOutbound, From: ukNumber,
 				To:         telephony.Party{Raw: "14155550188", E164: "+14155550188", Kind: "number"},
 				Status:     telephony.StatusMissed,
@@ -108,7 +108,7 @@ func TestParseFixtures(t *testing.T) {
 			name: "machine uses call_uuid",
 			req:  func(t *testing.T) telephony.Request { return postRequest(t, HookEvent, "event_machine.json") },
 			want: telephony.CallEvent{
-				Provider: telephony.ProviderVonage, ProviderCallID: "3c5e7a9b1d2f4e6a8c0b2d4f6a8c0e2b",
+				Provider: telephony.ProviderVonage, ProviderCallID: "3c5e7a9b1d2f4e6a8c0b2d4f6a8c0e2b", ParentCallID: "CON-6a8c0e2b-4d6f-4a8c-8e2b-4d6f8a0c2e4b",
 				Direction: telephony.DirectionInbound, From: ukNumber,
 				To:         telephony.Party{Raw: "14155550177", E164: "+14155550177", Kind: "number"},
 				Status:     telephony.StatusVoicemail,
@@ -119,7 +119,7 @@ func TestParseFixtures(t *testing.T) {
 			name: "record event is a voicemail",
 			req:  func(t *testing.T) telephony.Request { return postRequest(t, HookEvent, "event_record.json") },
 			want: telephony.CallEvent{
-				Provider: telephony.ProviderVonage, ProviderCallID: conversation, Direction: telephony.DirectionInbound,
+				Provider: telephony.ProviderVonage, ProviderCallID: conversation, ParentCallID: conversation, Direction: telephony.DirectionInbound,
 				From: telephony.Party{Kind: "anonymous"}, To: telephony.Party{Kind: "anonymous"},
 				Status:       telephony.StatusVoicemail,
 				RecordingURL: "https://api.nexmo.com/v1/files/b2d4f6a8-c0e2-4b4d-8f6a-8c0e2b4d6f8a",
@@ -135,6 +135,25 @@ func TestParseFixtures(t *testing.T) {
 			require.Equal(t, []telephony.CallEvent{tt.want}, events)
 		})
 	}
+}
+
+// TestParseLegsShareParent checks that the caller's leg, an agent leg and
+// a recording of one call name the same parent, so they make one record.
+func TestParseLegsShareParent(t *testing.T) {
+	adapter := New(Options{})
+	var parents []string
+	for _, req := range []telephony.Request{
+		postRequest(t, HookAnswer, "answer_post.json"),
+		postRequest(t, HookEvent, "event_timeout.json"),
+		postRequest(t, HookEvent, "event_record.json"),
+	} {
+		events, err := adapter.Parse(req)
+		require.NoError(t, err)
+		require.Len(t, events, 1)
+		parents = append(parents, events[0].ParentCallID)
+	}
+
+	require.Equal(t, []string{conversation, conversation, conversation}, parents)
 }
 
 func TestParseEventsWithoutCallState(t *testing.T) {

@@ -22,8 +22,8 @@
 // incoming caller's leg itself, before it requests the answer webhook, so the
 // caller's leg reports "answered" even when no agent picks up. The leg that a
 // connect action creates to ring an agent posts its own events with direction
-// "outbound". Both legs share the conversation_uuid, which CallEvent has no
-// field for.
+// "outbound". Both legs share the conversation_uuid, which Parse reports as
+// ParentCallID, so they make one call record.
 package vonage
 
 import (
