@@ -88,7 +88,7 @@ func decodeStrict(body []byte, dst any) error {
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
 	if err == nil && dec.More() {
-		return newProblem(probMalformed, "The body holds more than one JSON value.")
+		return newProblem(probMalformed, "The body contains more than one JSON value; send one object.")
 	}
 	if err == nil {
 		if _, tailErr := dec.Token(); tailErr != io.EOF {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"go.uber.org/zap"
@@ -91,9 +92,14 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	p.RequestID = requestID(c)
 
 	fields := append(requestFields(c), zap.Int("status", p.Status))
-	if p.Status >= 500 {
+	switch {
+	case p.Status >= 500:
 		s.log.Error("request failed", append(fields, zap.Error(err))...)
-	} else {
+	case p.Status == http.StatusTooManyRequests:
+		// A client over its limit sends many requests in a burst; the
+		// request metrics count them, one debug line each is enough.
+		s.log.Debug("request rate limited", fields...)
+	default:
 		s.log.Warn("request rejected", append(fields, zap.String("problem", p.Type), zap.String("detail", p.Detail))...)
 	}
 
@@ -146,9 +152,9 @@ func (s *Server) toProblem(err error) *Problem {
 
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return newProblem(probNotFound, "%s.", capitalise(err.Error()))
+		return newProblem(probNotFound, "Not found: %s.", strings.TrimSuffix(err.Error(), ": "+store.ErrNotFound.Error()))
 	case errors.Is(err, store.ErrConflict):
-		return newProblem(probConflict, "%s.", capitalise(err.Error()))
+		return newProblem(probConflict, "Conflict: %s.", strings.TrimSuffix(err.Error(), ": "+store.ErrConflict.Error()))
 	}
 	return newProblem(probInternal, "The request failed inside the gateway; quote the request id when you report it.")
 }

@@ -71,7 +71,14 @@ func asQueryProblem(err error) error {
 	if !errors.As(err, &verr) {
 		return err
 	}
-	p := newProblem(probMalformed, "%d query parameter(s) are invalid.", len(verr.Fields))
+	p := newProblem(probMalformed, "%s; invalid_params names each with the reason.", countParams(len(verr.Fields)))
 	p.InvalidParams = verr.Fields
 	return p
+}
+
+func countParams(n int) string {
+	if n == 1 {
+		return "1 query parameter is invalid"
+	}
+	return fmt.Sprintf("%d query parameters are invalid", n)
 }

@@ -81,3 +81,16 @@ func TestCLIRejectsBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestCLIWarnsAboutNewDatabase(t *testing.T) {
+	dir := t.TempDir()
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"workspace", "list"}, &bytes.Buffer{}, &stderr, envOf(map[string]string{"SWITCHBOARD_DATA_DIR": dir}))
+	require.NoError(t, err)
+	require.Contains(t, stderr.String(), "a new empty one was created")
+
+	stderr.Reset()
+	err = run(context.Background(), []string{"workspace", "list"}, &bytes.Buffer{}, &stderr, envOf(map[string]string{"SWITCHBOARD_DATA_DIR": dir}))
+	require.NoError(t, err)
+	require.Empty(t, stderr.String(), "an existing database gets no note")
+}

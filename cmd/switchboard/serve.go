@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -98,6 +100,8 @@ func (e env) openStore(ctx context.Context, cfg *config, log *zap.Logger) (*stor
 		return nil, nil, fmt.Errorf("master key: %w", err)
 	}
 
+	newFile := cfg.str("SWITCHBOARD_DATABASE_URL") == "" && !fileExists(filepath.Join(cfg.str("SWITCHBOARD_DATA_DIR"), store.SQLiteFileName))
+
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	st, err := store.Open(openCtx, store.Options{
@@ -116,7 +120,17 @@ func (e env) openStore(ctx context.Context, cfg *config, log *zap.Logger) (*stor
 	for _, m := range applied {
 		log.Info("migration applied", zap.String("migration", m))
 	}
+	if newFile {
+		abs, _ := filepath.Abs(cfg.str("SWITCHBOARD_DATA_DIR"))
+		fmt.Fprintf(e.stderr, "note: no database was in %s, so a new empty one was created there; "+
+			"pass --data-dir (or set SWITCHBOARD_DATA_DIR) to use another gateway's database\n", abs)
+	}
 	return st, keyring, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // bootstrap creates the first workspace and an admin key on an empty
