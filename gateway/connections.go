@@ -58,10 +58,14 @@ func (s *Server) viewTelephonyConnection(c connections.Settings) telephonyConnec
 	return v
 }
 
-// telephonyConnections returns the service behind the connection routes.
-// It holds no state the routes rely on, so one per request is enough.
+// telephonyConnections returns the service behind the connection routes:
+// the one shared with the webhook path, or a new one in tests that wire
+// none.
 func (s *Server) telephonyConnections() *connections.Service {
-	return connections.New(s.store, s.keyring)
+	if s.conns == nil {
+		return connections.New(s.store, s.keyring)
+	}
+	return s.conns
 }
 
 // listTelephonyConnections lists every connection of the workspace, oldest

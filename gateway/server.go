@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-oss/switchboard/crm/directory"
 	"github.com/switchboard-oss/switchboard/internal/secret"
 	"github.com/switchboard-oss/switchboard/store"
+	"github.com/switchboard-oss/switchboard/telephony/connections"
 	"github.com/switchboard-oss/switchboard/telephony/inbound"
 )
 
@@ -42,6 +43,9 @@ type Deps struct {
 	Store     *store.Store
 	Directory *directory.Service
 	Keyring   *secret.Keyring
+	// Connections manages telephony connections; the inbound service shares
+	// it, so both read through one cache.
+	Connections *connections.Service
 	// Inbound handles telephony webhooks, calls and routing tests.
 	Inbound *inbound.Service
 	Log     *zap.Logger
@@ -57,6 +61,7 @@ type Server struct {
 	directory *directory.Service
 	keyring   *secret.Keyring
 	inbound   *inbound.Service
+	conns     *connections.Service
 	log       *zap.Logger
 	registry  *prometheus.Registry
 	metrics   *httpMetrics
@@ -77,6 +82,7 @@ func New(cfg Config, deps Deps) *Server {
 		directory: deps.Directory,
 		keyring:   deps.Keyring,
 		inbound:   deps.Inbound,
+		conns:     deps.Connections,
 		log:       deps.Log,
 		registry:  deps.Registry,
 	}

@@ -213,3 +213,16 @@ func (q *Queries) DeleteTelephonyConnection(ctx context.Context, workspaceID, id
 	}
 	return nil
 }
+
+// ListRecentTelephonyConnectionIDs returns the ids of up to limit enabled
+// connections of every workspace, most recently updated first. It is for
+// warming caches at start, never for the API.
+func (q *Queries) ListRecentTelephonyConnectionIDs(ctx context.Context, limit int) ([]string, error) {
+	ids := []string{}
+	err := q.selectAll(ctx, &ids, `SELECT id FROM telephony_connections
+		WHERE enabled = ? ORDER BY updated_at DESC, id LIMIT ?`, true, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list telephony connection ids: %w", err)
+	}
+	return ids, nil
+}

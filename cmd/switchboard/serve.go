@@ -49,7 +49,13 @@ func (e env) serve(ctx context.Context, args []string) error {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	calls, err := inbound.New(inbound.Config{Store: st, Connections: connections.New(st, keyring), Log: log, Registry: registry})
+	conns := connections.New(st, keyring)
+	if n, err := conns.Warm(ctx); err != nil {
+		log.Warn("loading telephony connections at start failed; each loads on its first webhook", zap.Error(err))
+	} else {
+		log.Info("telephony connections loaded", zap.Int("connections", n))
+	}
+	calls, err := inbound.New(inbound.Config{Store: st, Connections: conns, Log: log, Registry: registry})
 	if err != nil {
 		return err
 	}
@@ -61,12 +67,13 @@ func (e env) serve(ctx context.Context, args []string) error {
 		TokenTTL:       cfg.duration("SWITCHBOARD_TOKEN_TTL"),
 		Version:        version,
 	}, gateway.Deps{
-		Store:     st,
-		Directory: directory.New(st),
-		Keyring:   keyring,
-		Inbound:   calls,
-		Log:       log,
-		Registry:  registry,
+		Store:       st,
+		Directory:   directory.New(st),
+		Keyring:     keyring,
+		Inbound:     calls,
+		Connections: conns,
+		Log:         log,
+		Registry:    registry,
 	})
 
 	ln, err := net.Listen("tcp", cfg.str("SWITCHBOARD_LISTEN_ADDR"))

@@ -138,3 +138,21 @@ func location(name string) *time.Location {
 	}
 	return loc
 }
+
+// Warm loads up to the cache's size of the most recently updated enabled
+// connections, so that calls on them get their default route even when the
+// database fails before their first webhook. It returns how many loaded.
+func (svc *Service) Warm(ctx context.Context) (int, error) {
+	ids, err := svc.store.ListRecentTelephonyConnectionIDs(ctx, maxCached)
+	if err != nil {
+		return 0, err
+	}
+	loaded := 0
+	for _, id := range ids {
+		if _, err := svc.Load(ctx, id); err != nil {
+			return loaded, err
+		}
+		loaded++
+	}
+	return loaded, nil
+}

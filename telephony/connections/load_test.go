@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/switchboard-oss/switchboard/internal/secret"
 	"github.com/switchboard-oss/switchboard/internal/testdb"
 	"github.com/switchboard-oss/switchboard/store"
 	"github.com/switchboard-oss/switchboard/telephony"
@@ -135,6 +136,34 @@ func TestLoadServesLastCopyWhenDatabaseFails(t *testing.T) {
 
 			_, err = f.svc.Load(f.ctx, second.ID)
 			require.Error(t, err, "a connection never loaded has no copy")
+		})
+	}
+}
+
+func TestWarmLoadsConnectionsBeforeFirstCall(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(string(dialect), func(t *testing.T) {
+			st := testdb.Open(t, dialect)
+			f := setup(t, st)
+			first, _, err := f.svc.Create(f.ctx, f.ws, vipInput())
+			require.NoError(t, err)
+			second, _, err := f.svc.Create(f.ctx, f.ws, twilioInput())
+			require.NoError(t, err)
+
+			// A fresh service, as after a restart, knows no connection yet.
+			keyring, err := secret.NewKeyring("test-master-key-0123456789abcdef")
+			require.NoError(t, err)
+			restarted := connections.New(st, keyring)
+			loaded, err := restarted.Warm(f.ctx)
+			require.NoError(t, err)
+			require.Equal(t, 2, loaded)
+
+			require.NoError(t, st.Close())
+			for _, id := range []string{first.ID, second.ID} {
+				conn, err := restarted.Load(f.ctx, id)
+				require.NoError(t, err, "warmed connection %s survives the database failing", id)
+				require.True(t, conn.Stale)
+			}
 		})
 	}
 }
