@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // PrefixCall starts the id of a call.
@@ -279,18 +278,8 @@ func (q *Queries) ListCalls(ctx context.Context, cq CallQuery) ([]Call, bool, er
 	}
 
 	where, args := callFilters(cq, column)
-	if cq.After != nil {
-		cond, keyArgs := cq.After.condition(column, "id", cq.Desc)
-		where = append(where, cond)
-		args = append(args, keyArgs...)
-	}
-	order := column + `, id`
-	if cq.Desc {
-		order = column + ` DESC, id DESC`
-	}
-	query := `SELECT ` + callColumns + ` FROM calls WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY ` + order + ` LIMIT ?`
-	args = append(args, cq.Limit+1)
+	clauses, args := pageQuery(where, args, column, cq.After, cq.Desc, cq.Limit)
+	query := `SELECT ` + callColumns + ` FROM calls` + clauses
 
 	var rows []callRow
 	if err := q.selectAll(ctx, &rows, query, args...); err != nil {

@@ -55,18 +55,8 @@ func (q *Queries) ListContacts(ctx context.Context, cq ContactQuery) ([]Contact,
 	}
 
 	where, args := contactFilters(cq, column)
-	if cq.After != nil {
-		cond, keyArgs := cq.After.condition(column, "id", cq.Desc)
-		where = append(where, cond)
-		args = append(args, keyArgs...)
-	}
-	order := column + `, id`
-	if cq.Desc {
-		order = column + ` DESC, id DESC`
-	}
-	query := `SELECT ` + contactColumns + ` FROM contacts WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY ` + order + ` LIMIT ?`
-	args = append(args, cq.Limit+1)
+	clauses, args := pageQuery(where, args, column, cq.After, cq.Desc, cq.Limit)
+	query := `SELECT ` + contactColumns + ` FROM contacts` + clauses
 
 	contacts, err := q.selectContacts(ctx, "list contacts", query, args...)
 	if err != nil {

@@ -1,5 +1,7 @@
 package store
 
+import "strings"
+
 // Keyset is the sort key of the last row of a page: the next page starts
 // right after it. At is the sort field's value and ID breaks ties, so rows
 // sharing a timestamp are neither repeated nor skipped.
@@ -29,4 +31,22 @@ func splitPage[T any](rows []T, limit int) ([]T, bool) {
 		return rows[:limit], true
 	}
 	return rows, false
+}
+
+// pageQuery completes a keyset-paged SELECT: it adds the condition for the
+// rows after `after` to where, and returns the WHERE, ORDER BY and LIMIT
+// clauses with their arguments. It asks for limit+1 rows, so splitPage can
+// tell whether more follow. column must come from the caller's code.
+func pageQuery(where []string, args []any, column string, after *Keyset, desc bool, limit int) (string, []any) {
+	if after != nil {
+		cond, keyArgs := after.condition(column, "id", desc)
+		where = append(where, cond)
+		args = append(args, keyArgs...)
+	}
+	order := column + `, id`
+	if desc {
+		order = column + ` DESC, id DESC`
+	}
+	clauses := ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + order + ` LIMIT ?`
+	return clauses, append(args, limit+1)
 }
