@@ -4,7 +4,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/switchboard-oss/switchboard/telephony"
 )
@@ -158,7 +157,7 @@ func (a *Adapter) dialVerb(route telephony.Route, live bool) (dial, error) {
 	case telephony.TargetNumber:
 		verb.Number = target
 	case telephony.TargetSIP:
-		verb.SIP = sipURI(target)
+		verb.SIP = telephony.SIPURI(target)
 	default:
 		verb.Client = newClient(target, route.CallerName)
 	}
@@ -169,26 +168,12 @@ func (a *Adapter) dialVerb(route telephony.Route, live bool) (dial, error) {
 // that Options.ExtensionAs selects.
 func (a *Adapter) extensionTarget(extension string) (telephony.TargetKind, string, error) {
 	switch a.opts.ExtensionAs {
-	case ExtensionAsClient:
-		return telephony.TargetClient, extension, nil
-	case ExtensionAsSIP:
-		if a.opts.SIPDomain == "" {
-			return "", "", fmt.Errorf("invalid configuration: extensions ring over SIP but no SIP domain is set")
-		}
-		return telephony.TargetSIP, "sip:" + extension + "@" + a.opts.SIPDomain, nil
+	case ExtensionAsClient, ExtensionAsSIP:
+		return telephony.ExtensionTarget(extension, a.opts.ExtensionAs == ExtensionAsSIP, a.opts.SIPDomain)
 	default:
 		return "", "", fmt.Errorf("invalid configuration: ExtensionAs is %q, use %q or %q",
 			a.opts.ExtensionAs, ExtensionAsClient, ExtensionAsSIP)
 	}
-}
-
-// sipURI adds the "sip:" scheme that <Sip> requires when target has none.
-func sipURI(target string) string {
-	lower := strings.ToLower(target)
-	if strings.HasPrefix(lower, "sip:") || strings.HasPrefix(lower, "sips:") {
-		return target
-	}
-	return "sip:" + target
 }
 
 // newClient returns the <Client> noun for identity. A caller name travels as

@@ -162,7 +162,7 @@ func (a *Adapter) connect(route telephony.Route, from string) (connectAction, er
 		action.From = from
 		action.RandomFromNumber = from == ""
 	case telephony.TargetSIP:
-		action.Endpoint = []endpoint{{Type: "sip", URI: sipURI(target)}}
+		action.Endpoint = []endpoint{{Type: "sip", URI: telephony.SIPURI(target)}}
 	default:
 		action.Endpoint = []endpoint{{Type: "app", User: target}}
 	}
@@ -173,24 +173,10 @@ func (a *Adapter) connect(route telephony.Route, from string) (connectAction, er
 // Options.ExtensionAs selects.
 func (a *Adapter) extensionTarget(extension string) (telephony.TargetKind, string, error) {
 	switch a.opts.ExtensionAs {
-	case ExtensionAsApp:
-		return telephony.TargetClient, extension, nil
-	case ExtensionAsSIP:
-		if a.opts.SIPDomain == "" {
-			return "", "", fmt.Errorf("invalid configuration: extensions ring over SIP but no SIP domain is set")
-		}
-		return telephony.TargetSIP, "sip:" + extension + "@" + a.opts.SIPDomain, nil
+	case ExtensionAsApp, ExtensionAsSIP:
+		return telephony.ExtensionTarget(extension, a.opts.ExtensionAs == ExtensionAsSIP, a.opts.SIPDomain)
 	default:
 		return "", "", fmt.Errorf("invalid configuration: ExtensionAs is %q, use %q or %q",
 			a.opts.ExtensionAs, ExtensionAsApp, ExtensionAsSIP)
 	}
-}
-
-// sipURI adds the "sip:" scheme when target has none.
-func sipURI(target string) string {
-	lower := strings.ToLower(target)
-	if strings.HasPrefix(lower, "sip:") || strings.HasPrefix(lower, "sips:") {
-		return target
-	}
-	return "sip:" + target
 }
