@@ -398,6 +398,10 @@ func TestListCallsUpdatedBetweenPagesMovesPastSnapshot(t *testing.T) {
 		all, _, err := s.ListCalls(tel.ctx, store.CallQuery{WorkspaceID: tel.ws, SortBy: "updated_at", Limit: 100})
 		require.NoError(t, err)
 		until := all[len(all)-1].UpdatedAt
+		// The API sets the bound a millisecond in the past for the same
+		// reason: an update in the bound's own millisecond would still fall
+		// inside it.
+		time.Sleep(2 * time.Millisecond)
 
 		cq := store.CallQuery{WorkspaceID: tel.ws, SortBy: "updated_at", Until: &until, Limit: 3}
 		page, hasMore, err := s.ListCalls(tel.ctx, cq)
