@@ -6,7 +6,7 @@ BIN      := bin/switchboard
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: build run test test-sqlite bench lint clean
+.PHONY: build run test test-sqlite bench demo lint clean
 
 build: ## Build the switchboard binary into bin/
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/switchboard
@@ -23,6 +23,9 @@ test-sqlite: ## Run every test against SQLite alone
 
 bench: build ## Run the benchmarks recorded in docs/benchmarks.md
 	$(GO) run ./internal/bench $(BENCH_ARGS)
+
+demo: ## Replay signed Twilio and Telnyx webhooks against a throwaway gateway on SQLite; exits 1 if any check fails
+	$(GO) run ./cmd/demo
 
 lint: ## Static checks
 	$(GO) vet ./...
