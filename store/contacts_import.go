@@ -159,3 +159,15 @@ func (p upsertPlan) counts() ImportCounts {
 	}
 	return c
 }
+
+// AnalyzeContacts refreshes the query planner's statistics of the contact
+// tables. PostgreSQL without fresh statistics lists a large workspace by
+// sorting all of it; autovacuum catches up only minutes after a bulk load.
+// A failure is ignored: statistics only speed queries up.
+func (s *Store) AnalyzeContacts(ctx context.Context) {
+	statement := `PRAGMA optimize`
+	if s.dialect == Postgres {
+		statement = `ANALYZE contacts, contact_phones, contact_emails`
+	}
+	_, _ = s.db.ExecContext(ctx, statement)
+}

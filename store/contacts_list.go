@@ -54,6 +54,7 @@ func (q *Queries) ListContacts(ctx context.Context, cq ContactQuery) ([]Contact,
 		return nil, false, fmt.Errorf("list contacts: limit is %d, it must be at least 1", cq.Limit)
 	}
 
+	cq = tightenSince(cq, column)
 	where, args := contactFilters(cq, column)
 	clauses, args := pageQuery(where, args, column, cq.After, cq.Desc, cq.Limit)
 	query := `SELECT ` + contactColumns + ` FROM contacts` + clauses
@@ -92,4 +93,22 @@ func contactFilters(cq ContactQuery, column string) ([]string, []any) {
 		args = append(args, *cq.Until)
 	}
 	return where, args
+}
+
+// tightenSince raises the *_since filter on the sort field to the key of
+// an ascending page when the key is later. The rows are the same; SQLite
+// otherwise ranges its index on the looser of the two bounds and reads
+// every row between them on each page.
+func tightenSince(cq ContactQuery, column string) ContactQuery {
+	if cq.After == nil || cq.Desc {
+		return cq
+	}
+	at := cq.After.At
+	switch {
+	case column == "updated_at" && cq.UpdatedSince != nil && cq.UpdatedSince.Before(at.Time):
+		cq.UpdatedSince = &at
+	case column == "created_at" && cq.CreatedSince != nil && cq.CreatedSince.Before(at.Time):
+		cq.CreatedSince = &at
+	}
+	return cq
 }

@@ -15,13 +15,17 @@ type Keyset struct {
 // It is written without row-value comparison so both databases use it
 // alike. field and idColumn must be column names from the caller's code,
 // never user input.
+//
+// The leading `field >= ?` (or `<=`) repeats the key's time as a plain
+// range bound, because neither database turns the OR into an index bound:
+// without it every page scanned the index from the start of the listing.
 func (k Keyset) condition(field, idColumn string, desc bool) (string, []any) {
-	op := ">"
+	op, bound := ">", ">="
 	if desc {
-		op = "<"
+		op, bound = "<", "<="
 	}
-	cond := `(` + field + ` ` + op + ` ? OR (` + field + ` = ? AND ` + idColumn + ` ` + op + ` ?))`
-	return cond, []any{k.At, k.At, k.ID}
+	cond := `(` + field + ` ` + bound + ` ? AND (` + field + ` ` + op + ` ? OR (` + field + ` = ? AND ` + idColumn + ` ` + op + ` ?)))`
+	return cond, []any{k.At, k.At, k.At, k.ID}
 }
 
 // splitPage trims a result fetched with limit+1 rows to limit rows and

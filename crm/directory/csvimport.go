@@ -86,8 +86,16 @@ func (s *Service) ImportCSV(ctx context.Context, workspaceID, phonebookID string
 	if err := im.readRows(ctx, reader); err != nil {
 		return im.report, err
 	}
+	if im.report.Created >= analyzeAfterRows {
+		s.store.AnalyzeContacts(ctx)
+	}
 	return im.report, nil
 }
+
+// analyzeAfterRows is the number of new contacts after which an import
+// refreshes the planner's statistics, so listings right after a large first
+// import use the indexes instead of sorting the whole workspace.
+const analyzeAfterRows = 10000
 
 func readHeader(reader *csv.Reader) ([]csvColumn, error) {
 	header, err := reader.Read()
