@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,10 +22,12 @@ type Store struct {
 	db *sqlx.DB
 }
 
-// Queries runs statements on a database handle or a transaction.
+// Queries runs statements on a database handle or a transaction, through
+// the prepared statements of stmts.
 type Queries struct {
 	db      sqlx.ExtContext
 	dialect Dialect
+	stmts   *stmtCache
 }
 
 // Options says which database to open.
@@ -58,7 +61,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
-	return &Store{Queries: &Queries{db: db, dialect: dialect}, db: db}, nil
+	return &Store{Queries: &Queries{db: db, dialect: dialect, stmts: newStmtCache(db)}, db: db}, nil
 }
 
 func dataSource(opts Options) (driver, dsn string, dialect Dialect, err error) {
@@ -91,9 +94,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.db.PingContext(ctx)
 }
 
-// Close closes every connection.
+// Close closes every prepared statement and connection.
 func (s *Store) Close() error {
-	return s.db.Close()
+	stmtErr := s.stmts.close()
+	return errors.Join(stmtErr, s.db.Close())
 }
 
 // InTx runs fn in one transaction, committed when fn returns nil and rolled
@@ -103,7 +107,7 @@ func (s *Store) InTx(ctx context.Context, fn func(q *Queries) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(&Queries{db: tx, dialect: s.dialect}); err != nil {
+	if err := fn(&Queries{db: tx, dialect: s.dialect, stmts: s.stmts}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -123,16 +127,64 @@ func (q *Queries) Tx() *sql.Tx {
 }
 
 func (q *Queries) get(ctx context.Context, dest any, query string, args ...any) error {
-	return sqlx.GetContext(ctx, q.db, dest, q.db.Rebind(query), args...)
+	stmt, done, err := q.prepared(ctx, query, len(args))
+	if err != nil {
+		return err
+	}
+	if stmt == nil {
+		return sqlx.GetContext(ctx, q.db, dest, q.db.Rebind(query), args...)
+	}
+	defer done()
+	return stmt.GetContext(ctx, dest, args...)
 }
 
 func (q *Queries) selectAll(ctx context.Context, dest any, query string, args ...any) error {
-	return sqlx.SelectContext(ctx, q.db, dest, q.db.Rebind(query), args...)
+	stmt, done, err := q.prepared(ctx, query, len(args))
+	if err != nil {
+		return err
+	}
+	if stmt == nil {
+		return sqlx.SelectContext(ctx, q.db, dest, q.db.Rebind(query), args...)
+	}
+	defer done()
+	return stmt.SelectContext(ctx, dest, args...)
 }
 
 func (q *Queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return q.db.ExecContext(ctx, q.db.Rebind(query), args...)
+	stmt, done, err := q.prepared(ctx, query, len(args))
+	if err != nil {
+		return nil, err
+	}
+	if stmt == nil {
+		return q.db.ExecContext(ctx, q.db.Rebind(query), args...)
+	}
+	defer done()
+	return stmt.ExecContext(ctx, args...)
 }
+
+// prepared returns the cached statement of query bound to q's handle, and
+// done to call after running it. It returns a nil statement when query is
+// to run unprepared this time: not cached, or new inside a transaction,
+// where it is prepared in the background for later runs.
+func (q *Queries) prepared(ctx context.Context, query string, args int) (stmt *sqlx.Stmt, done func() error, err error) {
+	tx, inTx := q.db.(*sqlx.Tx)
+	if !inTx {
+		stmt, err = q.stmts.prepare(ctx, query, args)
+		return stmt, noStmtCleanup, err
+	}
+
+	shared, _ := q.stmts.lookup(query)
+	if shared == nil {
+		q.stmts.prepareInBackground(query, args)
+		return nil, nil, nil
+	}
+	// The transaction's copy is closed after use, rather than at commit
+	// with every other statement of a long transaction.
+	stmt = tx.StmtxContext(ctx, shared)
+	return stmt, stmt.Close, nil
+}
+
+func noStmtCleanup() error { return nil }
 
 // execOne runs a statement that must change exactly one row, and returns an
 // error wrapping ErrNotFound naming what when it changed none.
