@@ -39,6 +39,9 @@ const (
 	ScopeConnectionsWrite = "connections:write"
 	ScopeWebhooksRead     = "webhooks:read"
 	ScopeWebhooksWrite    = "webhooks:write"
+	// ScopeAgent opens the agent console's stream and reads the signed-in
+	// user's own calls; only user tokens from /v1/auth/sign-in can use it.
+	ScopeAgent = "agent"
 )
 
 // AllScopes lists every scope a key may hold.
@@ -48,6 +51,7 @@ var AllScopes = []string{
 	ScopeCallsRead, ScopeCallsWrite,
 	ScopeConnectionsRead, ScopeConnectionsWrite,
 	ScopeWebhooksRead, ScopeWebhooksWrite,
+	ScopeAgent,
 }
 
 // ValidScope reports whether s is a known scope.
@@ -61,6 +65,11 @@ type Principal struct {
 	// key it was issued for.
 	CredentialID string
 	Scopes       []string
+	// UserID is the signed-in user of a user token, "" for API keys and
+	// their access tokens.
+	UserID string
+	// ExpiresAt is when the access token expires, zero for an API key.
+	ExpiresAt time.Time
 }
 
 // Has reports whether the principal holds scope, directly or through
@@ -86,8 +95,14 @@ func principalOf(c echo.Context) *Principal {
 type accessClaims struct {
 	WorkspaceID string `json:"ws"`
 	Scope       string `json:"scope"`
+	// Kind is tokenKindUser for a user token, whose subject is a user id;
+	// empty for an access token of an API key.
+	Kind string `json:"kind,omitempty"`
 	jwt.RegisteredClaims
 }
+
+// tokenKindUser marks the access tokens that /v1/auth/sign-in issues.
+const tokenKindUser = "user"
 
 type authenticator struct {
 	store   *store.Store
@@ -172,6 +187,9 @@ func (a *authenticator) authenticate(ctx context.Context, header string) (*Princ
 	if err != nil {
 		return nil, err
 	}
+	if p.UserID != "" {
+		return a.authenticateUser(ctx, p)
+	}
 
 	// A token dies with its key: revoking the key ends its tokens at once
 	// rather than when they expire.
@@ -229,12 +247,22 @@ func (a *authenticator) authenticateJWT(token string) (*Principal, error) {
 		jwt.WithLeeway(5*time.Second),
 	)
 	if err != nil {
-		if errors.Is(err, jwt.ErrTokenExpired) {
+		switch {
+		case errors.Is(err, jwt.ErrTokenExpired) && claims.Kind == tokenKindUser:
+			return nil, newProblem(probUnauthorized, "The access token has expired; sign in again at /v1/auth/sign-in.")
+		case errors.Is(err, jwt.ErrTokenExpired):
 			return nil, newProblem(probUnauthorized, "The access token has expired; request a new one at /oauth/token.")
 		}
 		return nil, newProblem(probUnauthorized, "The access token is not valid.")
 	}
-	return &Principal{WorkspaceID: claims.WorkspaceID, CredentialID: claims.Subject, Scopes: strings.Fields(claims.Scope)}, nil
+	p := &Principal{WorkspaceID: claims.WorkspaceID, CredentialID: claims.Subject, Scopes: strings.Fields(claims.Scope)}
+	if claims.ExpiresAt != nil {
+		p.ExpiresAt = claims.ExpiresAt.Time
+	}
+	if claims.Kind == tokenKindUser {
+		p.UserID = claims.Subject
+	}
+	return p, nil
 }
 
 // issueToken signs an access token for key with scopes.

@@ -25,6 +25,10 @@ type telephonyConnectionView struct {
 	DeadlineMillis int                 `json:"deadline_ms"`
 	Options        connections.Options `json:"options"`
 	WebhookURLs    map[string]string   `json:"webhook_urls"`
+	// CRMConnectionID is null when the connection names no CRM connection.
+	CRMConnectionID       *string `json:"crm_connection_id"`
+	CRMDeadlineMillis     int     `json:"crm_deadline_ms"`
+	RerouteLateCRMAnswers bool    `json:"reroute_late_crm_answers"`
 	// SigningSecret is the secret generated for a generic connection, in
 	// the create response only.
 	SigningSecret string `json:"signing_secret,omitempty"`
@@ -48,9 +52,15 @@ func (s *Server) viewTelephonyConnection(c connections.Settings) telephonyConnec
 		WebhookURLs:    connections.WebhookURLs(s.cfg.PublicBaseURL, c.Provider, c.ID),
 		CreatedAt:      formatTime(c.CreatedAt),
 		UpdatedAt:      formatTime(c.UpdatedAt),
+
+		CRMDeadlineMillis:     c.CRMDeadlineMillis,
+		RerouteLateCRMAnswers: c.RerouteLateCRMAnswers,
 	}
 	if v.PhonebookIDs == nil {
 		v.PhonebookIDs = []string{}
+	}
+	if c.CRMConnectionID != "" {
+		v.CRMConnectionID = &c.CRMConnectionID
 	}
 	if v.RoutingRules == nil {
 		v.RoutingRules = []routing.Rule{}

@@ -74,6 +74,8 @@ func telephonyProblem(err error) *Problem {
 		return newProblem(probMalformed, "%s.", capitalise(err.Error()))
 	case errors.Is(err, inbound.ErrStoreUnavailable):
 		return newProblem(probUnavailable, "The call event could not be stored; send the webhook again.")
+	case errors.Is(err, inbound.ErrConnectionUnavailable):
+		return newProblem(probUnavailable, "The telephony connection could not be loaded because the database is unavailable; send the webhook again.")
 	case errors.Is(err, telephony.ErrCallEnded):
 		return newProblem(probConflict, "The call has already ended, so it cannot be rerouted.")
 	case errors.Is(err, inbound.ErrRerouteUnsupported):

@@ -99,7 +99,9 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 
 	var routed []string
 	for _, r := range srv.echo.Routes() {
-		if r.Method == echo.RouteNotFound || r.Path == "/docs/*" {
+		// The asset folders of the two pages are served file by file and
+		// documented with their page.
+		if r.Method == echo.RouteNotFound || r.Path == "/docs/*" || r.Path == "/agent/*" {
 			continue
 		}
 		routed = append(routed, r.Method+" "+echoPathParam.ReplaceAllString(r.Path, "{$1}"))
@@ -158,6 +160,9 @@ func TestOpenAPIScopesMatchRoutes(t *testing.T) {
 			continue
 		}
 		for method, op := range item.Operations() {
+			if op.Security != nil && len(*op.Security) == 0 {
+				continue // a public operation such as sign-in
+			}
 			t.Run(method+" "+path, func(t *testing.T) {
 				scope := requiredScope(t, op)
 				target := strings.NewReplacer("{id}", "x_missing", "{external_id}", "missing").Replace(path)

@@ -103,6 +103,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		s.log.Warn("request rejected", append(fields, zap.String("problem", p.Type), zap.String("detail", p.Detail))...)
 	}
 
+	if p.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
+		c.Response().Header().Set("Retry-After", "5")
+	}
 	if p.Status == http.StatusTooManyRequests {
 		if retry, ok := errorRetryAfter(err); ok {
 			c.Response().Header().Set("Retry-After", retry)
@@ -151,6 +154,8 @@ func (s *Server) toProblem(err error) *Problem {
 	}
 
 	switch {
+	case store.IsUnavailable(err):
+		return newProblem(probUnavailable, "The database is unavailable; try again in a few seconds.")
 	case errors.Is(err, store.ErrNotFound):
 		return newProblem(probNotFound, "Not found: %s.", strings.TrimSuffix(err.Error(), ": "+store.ErrNotFound.Error()))
 	case errors.Is(err, store.ErrConflict):

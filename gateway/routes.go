@@ -17,6 +17,8 @@ func (s *Server) routes() {
 	e.GET("/openapi.json", s.serveOpenAPI)
 	e.GET("/docs", s.serveDocs)
 	e.GET("/docs/*", s.serveDocsAssets)
+	e.GET("/agent", s.serveAgentConsole)
+	e.GET("/agent/*", s.serveAgentConsoleAssets)
 	e.GET("/problems", s.listProblemTypes)
 	e.GET("/problems/:slug", s.getProblemType)
 	e.POST("/oauth/token", s.issueToken)
@@ -60,11 +62,59 @@ func (s *Server) routes() {
 	v1.PATCH("/telephony-connections/:id", s.updateTelephonyConnection, connWrite)
 	v1.DELETE("/telephony-connections/:id", s.deleteTelephonyConnection, connWrite)
 
+	// CRM connections share the connections scopes. The OAuth callback
+	// takes no API credential: its signed state names the connection.
+	e.GET(CRMCallbackPath, s.completeCRMAuthorization)
+	v1.GET("/crm-connections", s.listCRMConnections, connRead)
+	v1.POST("/crm-connections", s.createCRMConnection, connWrite)
+	v1.GET("/crm-connections/:id", s.getCRMConnection, connRead)
+	v1.PATCH("/crm-connections/:id", s.updateCRMConnection, connWrite)
+	v1.DELETE("/crm-connections/:id", s.deleteCRMConnection, connWrite)
+	v1.POST("/crm-connections/:id/test", s.testCRMConnection, connWrite)
+	v1.GET("/crm-connections/:id/fields", s.listCRMFields, connRead)
+	v1.GET("/crm-connections/:id/mapping", s.getCRMMapping, connRead)
+	v1.PUT("/crm-connections/:id/mapping", s.putCRMMapping, connWrite)
+	v1.POST("/crm-connections/:id/mapping/preview", s.previewCRMMapping, connRead)
+	v1.GET("/crm-connections/:id/oauth/authorize", s.authorizeCRMConnection, connWrite)
+
+	// Contact sync of a CRM connection into its phonebook.
+	v1.POST("/crm-connections/:id/sync", s.requestCRMSync, connWrite)
+	v1.GET("/crm-connections/:id/sync", s.getCRMSync, connRead)
+	v1.GET("/crm-connections/:id/sync/runs", s.listCRMSyncRuns, connRead)
+
+	// Webhook subscriptions of integration platforms, their delivery log
+	// and the events recorded for them.
+	hooksRead, hooksWrite := requireScope(ScopeWebhooksRead), requireScope(ScopeWebhooksWrite)
+	v1.GET("/webhooks", s.listWebhooks, hooksRead)
+	v1.POST("/webhooks", s.createWebhook, hooksWrite)
+	v1.GET("/webhooks/:id", s.getWebhook, hooksRead)
+	v1.PATCH("/webhooks/:id", s.updateWebhook, hooksWrite)
+	v1.DELETE("/webhooks/:id", s.deleteWebhook, hooksWrite)
+	v1.POST("/webhooks/:id/rotate-secret", s.rotateWebhookSecret, hooksWrite)
+	v1.GET("/webhooks/:id/deliveries", s.listWebhookDeliveries, hooksRead)
+	v1.POST("/webhooks/:id/deliveries/:delivery_id/redeliver", s.redeliverWebhook, hooksWrite)
+	v1.POST("/webhooks/:id/redeliver", s.redeliverWebhookSince, hooksWrite)
+	v1.GET("/webhook-events", s.listWebhookEvents, hooksRead)
+
 	admin := requireScope(ScopeAdmin)
 	v1.GET("/workspace", s.getWorkspace)
 	v1.PATCH("/workspace", s.updateWorkspace, admin)
 	v1.GET("/api-keys", s.listAPIKeys, admin)
 	v1.POST("/api-keys", s.createAPIKey, admin)
 	v1.POST("/api-keys/:id/revoke", s.revokeAPIKey, admin)
+
+	// Users and the agent console. Sign-in takes an email and password,
+	// and the stream reads its token itself, because browsers cannot set
+	// headers on a WebSocket.
+	e.POST("/v1/auth/sign-in", s.signIn)
+	e.GET("/v1/agents/stream", s.streamAgentEvents)
+	v1.GET("/users", s.listUsers, admin)
+	v1.POST("/users", s.createUser, admin)
+	v1.GET("/users/:id", s.getUser, admin)
+	v1.PATCH("/users/:id", s.updateUser, admin)
+	v1.DELETE("/users/:id", s.deleteUser, admin)
+	agent := requireScope(ScopeAgent)
+	v1.GET("/agents/me", s.getMe, agent)
+	v1.GET("/agents/me/calls", s.listMyCalls, agent)
 
 }

@@ -11,8 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/switchboard-oss/switchboard/crm/crmconn"
+	"github.com/switchboard-oss/switchboard/crm/crmsync"
 	"github.com/switchboard-oss/switchboard/crm/directory"
+	"github.com/switchboard-oss/switchboard/gateway/agents"
 	"github.com/switchboard-oss/switchboard/internal/secret"
+	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
 	"github.com/switchboard-oss/switchboard/telephony/connections"
 	"github.com/switchboard-oss/switchboard/telephony/inbound"
@@ -36,6 +40,12 @@ type Config struct {
 	TokenTTL time.Duration
 	// Version is the build version shown by /healthz.
 	Version string
+	// UserTokenTTL is the lifetime of user tokens from /v1/auth/sign-in;
+	// zero means DefaultUserTokenTTL.
+	UserTokenTTL time.Duration
+	// AllowedOrigins are browser origins, besides the public base URL's,
+	// that may open agent sockets, such as https://console.example.com.
+	AllowedOrigins []string
 }
 
 // Deps are the services the gateway calls.
@@ -46,11 +56,24 @@ type Deps struct {
 	// Connections manages telephony connections; the inbound service shares
 	// it, so both read through one cache.
 	Connections *connections.Service
+	// CRMConnections manages CRM connections and their OAuth tokens; nil
+	// makes New build one over Store and Keyring.
+	CRMConnections *crmconn.Service
+	// CRMSync serves the contact sync of CRM connections and enqueues
+	// runs; nil serves the sync state and history, and a sync request gets
+	// 503.
+	CRMSync *crmsync.Service
 	// Inbound handles telephony webhooks, calls and routing tests.
 	Inbound *inbound.Service
 	Log     *zap.Logger
 	// Registry receives the gateway's metrics and is served at /metrics.
 	Registry *prometheus.Registry
+	// Agents delivers screen pops to agent sockets; nil answers 503 on
+	// /v1/agents/stream.
+	Agents *agents.Hub
+	// Webhooks manages webhook subscriptions and their deliveries. When it
+	// is nil, /v1/webhooks and /v1/webhook-events respond with 503.
+	Webhooks *webhooks.Service
 }
 
 // Server is the HTTP server.
@@ -62,10 +85,16 @@ type Server struct {
 	keyring   *secret.Keyring
 	inbound   *inbound.Service
 	conns     *connections.Service
+	crmConns  *crmconn.Service
+	crmSync   *crmsync.Service
 	log       *zap.Logger
 	registry  *prometheus.Registry
 	metrics   *httpMetrics
 	auth      *authenticator
+	agents    *agents.Hub
+	webhooks  *webhooks.Service
+	stream    *agentStream
+	signIns   *signInLimiter
 }
 
 // New builds the server and its routes.
@@ -83,8 +112,17 @@ func New(cfg Config, deps Deps) *Server {
 		keyring:   deps.Keyring,
 		inbound:   deps.Inbound,
 		conns:     deps.Connections,
+		crmConns:  deps.CRMConnections,
+		crmSync:   deps.CRMSync,
 		log:       deps.Log,
 		registry:  deps.Registry,
+		agents:    deps.Agents,
+		webhooks:  deps.Webhooks,
+		stream:    newAgentStream(cfg),
+		signIns:   newSignInLimiter(),
+	}
+	if s.crmConns == nil && deps.Keyring != nil {
+		s.crmConns = crmconn.New(deps.Store, deps.Keyring, crmconn.Options{Log: deps.Log})
 	}
 	s.metrics = newHTTPMetrics(deps.Registry)
 	s.auth = newAuthenticator(cfg, deps.Store, deps.Keyring, deps.Log)

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -17,27 +18,32 @@ type workspaceView struct {
 	Name          string `json:"name"`
 	DefaultRegion string `json:"default_region"`
 	TimeZone      string `json:"time_zone"`
-	CreatedAt     string `json:"created_at"`
-	UpdatedAt     string `json:"updated_at"`
+	// ScreenPopFields are the contact extra_data keys screen pops show;
+	// empty shows every key with a short value.
+	ScreenPopFields []string `json:"screen_pop_fields"`
+	CreatedAt       string   `json:"created_at"`
+	UpdatedAt       string   `json:"updated_at"`
 }
 
 func viewWorkspace(w store.Workspace) workspaceView {
 	return workspaceView{
-		ID:            w.ID,
-		Name:          w.Name,
-		DefaultRegion: w.DefaultRegion,
-		TimeZone:      w.TimeZone,
-		CreatedAt:     formatTime(w.CreatedAt.Time),
-		UpdatedAt:     formatTime(w.UpdatedAt.Time),
+		ID:              w.ID,
+		Name:            w.Name,
+		DefaultRegion:   w.DefaultRegion,
+		TimeZone:        w.TimeZone,
+		ScreenPopFields: orEmpty(w.ScreenPopFields.V),
+		CreatedAt:       formatTime(w.CreatedAt.Time),
+		UpdatedAt:       formatTime(w.UpdatedAt.Time),
 	}
 }
 
 // updateWorkspaceRequest holds the fields a PATCH may change; absent
 // fields keep their value.
 type updateWorkspaceRequest struct {
-	Name          *string `json:"name"`
-	DefaultRegion *string `json:"default_region"`
-	TimeZone      *string `json:"time_zone"`
+	Name            *string   `json:"name"`
+	DefaultRegion   *string   `json:"default_region"`
+	TimeZone        *string   `json:"time_zone"`
+	ScreenPopFields *[]string `json:"screen_pop_fields"`
 }
 
 func (s *Server) getWorkspace(c echo.Context) error {
@@ -93,5 +99,35 @@ func applyWorkspaceUpdate(w *store.Workspace, req updateWorkspaceRequest) error 
 		}
 		w.TimeZone = *req.TimeZone
 	}
+	if req.ScreenPopFields != nil {
+		w.ScreenPopFields.V = checkScreenPopFields(&v, *req.ScreenPopFields)
+	}
 	return v.Err()
+}
+
+// Limits on screen_pop_fields.
+const (
+	maxScreenPopFields   = 50
+	maxScreenPopKeyChars = 100
+)
+
+// checkScreenPopFields checks a list of extra_data keys: at most 50, each
+// 1 to 100 characters, none repeated.
+func checkScreenPopFields(v *validation.Error, keys []string) []string {
+	if len(keys) > maxScreenPopFields {
+		v.Add("screen_pop_fields", "has %d keys; the limit is %d", len(keys), maxScreenPopFields)
+		return nil
+	}
+	seen := map[string]bool{}
+	for i, key := range keys {
+		field := fmt.Sprintf("screen_pop_fields[%d]", i)
+		switch {
+		case key == "" || len([]rune(key)) > maxScreenPopKeyChars:
+			v.Add(field, "must be 1 to %d characters", maxScreenPopKeyChars)
+		case seen[key]:
+			v.Add(field, "repeats the key %q", key)
+		}
+		seen[key] = true
+	}
+	return keys
 }

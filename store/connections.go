@@ -15,8 +15,9 @@ const PrefixTelephonyConnection = "tc_"
 // Defaults of a telephony connection, applied by CreateTelephonyConnection
 // to zero fields.
 const (
-	DefaultLookupOrder    = "phonebook"
-	DefaultDeadlineMillis = 1500
+	DefaultLookupOrder       = "phonebook"
+	DefaultDeadlineMillis    = 1500
+	DefaultCRMDeadlineMillis = 800
 )
 
 // TelephonyConnection is one account at a VoIP platform whose webhooks
@@ -45,14 +46,24 @@ type TelephonyConnection struct {
 	LookupOrder string `db:"lookup_order"`
 	// DeadlineMillis is the time budget of a routing decision in
 	// milliseconds; DefaultDeadlineMillis when 0.
-	DeadlineMillis int       `db:"deadline_ms"`
-	Enabled        bool      `db:"enabled"`
-	CreatedAt      UnixMilli `db:"created_at"`
-	UpdatedAt      UnixMilli `db:"updated_at"`
+	DeadlineMillis int `db:"deadline_ms"`
+	// CRMConnectionID names the CRM connection of the lookup orders that
+	// read a CRM; empty for none.
+	CRMConnectionID string `db:"crm_connection_id"`
+	// CRMDeadlineMillis is the time budget of the CRM step in milliseconds,
+	// inside DeadlineMillis; DefaultCRMDeadlineMillis when 0.
+	CRMDeadlineMillis int `db:"crm_deadline_ms"`
+	// RerouteLateCRMAnswers reroutes a live call when the CRM responds
+	// after CRMDeadlineMillis with a contact that routes elsewhere.
+	RerouteLateCRMAnswers bool      `db:"reroute_late_crm_answers"`
+	Enabled               bool      `db:"enabled"`
+	CreatedAt             UnixMilli `db:"created_at"`
+	UpdatedAt             UnixMilli `db:"updated_at"`
 }
 
 const connectionColumns = `id, workspace_id, provider, name, credentials, phonebook_ids, routing_rules, default_route,
-	lookup_order, deadline_ms, options, enabled, created_at, updated_at`
+	lookup_order, deadline_ms, crm_connection_id, crm_deadline_ms, reroute_late_crm_answers, options, enabled,
+	created_at, updated_at`
 
 // connectionRow is a connection as its columns store it, with the JSON
 // documents as text. lib/pq would send a []byte as bytea, so documents are
@@ -80,6 +91,9 @@ func encodeConnection(c *TelephonyConnection) (rules, route, options string, err
 	}
 	if c.DeadlineMillis == 0 {
 		c.DeadlineMillis = DefaultDeadlineMillis
+	}
+	if c.CRMDeadlineMillis == 0 {
+		c.CRMDeadlineMillis = DefaultCRMDeadlineMillis
 	}
 	if c.PhonebookIDs.V == nil {
 		c.PhonebookIDs.V = []string{}
@@ -124,9 +138,10 @@ func (q *Queries) CreateTelephonyConnection(ctx context.Context, c *TelephonyCon
 	c.UpdatedAt = c.CreatedAt
 
 	_, err = q.exec(ctx, `INSERT INTO telephony_connections (`+connectionColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.WorkspaceID, c.Provider, c.Name, c.Credentials, c.PhonebookIDs, rules, route,
-		c.LookupOrder, c.DeadlineMillis, options, c.Enabled, c.CreatedAt, c.UpdatedAt)
+		c.LookupOrder, c.DeadlineMillis, c.CRMConnectionID, c.CRMDeadlineMillis, c.RerouteLateCRMAnswers,
+		options, c.Enabled, c.CreatedAt, c.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("insert telephony connection: %w", err)
 	}
@@ -186,11 +201,12 @@ func (q *Queries) UpdateTelephonyConnection(ctx context.Context, c *TelephonyCon
 		UpdatedAt UnixMilli `db:"updated_at"`
 	}
 	err = q.get(ctx, &stamps, `UPDATE telephony_connections SET name = ?, credentials = ?, phonebook_ids = ?,
-		routing_rules = ?, default_route = ?, lookup_order = ?, deadline_ms = ?, options = ?, enabled = ?,
+		routing_rules = ?, default_route = ?, lookup_order = ?, deadline_ms = ?, crm_connection_id = ?,
+		crm_deadline_ms = ?, reroute_late_crm_answers = ?, options = ?, enabled = ?,
 		updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END
 		WHERE workspace_id = ? AND id = ? RETURNING created_at, updated_at`,
-		c.Name, c.Credentials, c.PhonebookIDs, rules, route, c.LookupOrder, c.DeadlineMillis, options, c.Enabled,
-		at, at, c.WorkspaceID, c.ID)
+		c.Name, c.Credentials, c.PhonebookIDs, rules, route, c.LookupOrder, c.DeadlineMillis, c.CRMConnectionID,
+		c.CRMDeadlineMillis, c.RerouteLateCRMAnswers, options, c.Enabled, at, at, c.WorkspaceID, c.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("telephony connection %s: %w", c.ID, ErrNotFound)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Workspace is a tenant. Every other object belongs to exactly one.
@@ -14,12 +15,15 @@ type Workspace struct {
 	DefaultRegion string `db:"default_region"`
 	// TimeZone is an IANA zone name used for time-of-day routing and call
 	// log times shown to people.
-	TimeZone  string    `db:"time_zone"`
-	CreatedAt UnixMilli `db:"created_at"`
-	UpdatedAt UnixMilli `db:"updated_at"`
+	TimeZone string `db:"time_zone"`
+	// ScreenPopFields lists the contact extra_data keys that screen pops
+	// show; empty shows every key whose value is short.
+	ScreenPopFields JSONColumn[[]string] `db:"screen_pop_fields"`
+	CreatedAt       UnixMilli            `db:"created_at"`
+	UpdatedAt       UnixMilli            `db:"updated_at"`
 }
 
-const workspaceColumns = `id, name, default_region, time_zone, created_at, updated_at`
+const workspaceColumns = `id, name, default_region, time_zone, screen_pop_fields, created_at, updated_at`
 
 // CreateWorkspace inserts w, filling its id and timestamps.
 func (q *Queries) CreateWorkspace(ctx context.Context, w *Workspace) error {
@@ -30,8 +34,8 @@ func (q *Queries) CreateWorkspace(ctx context.Context, w *Workspace) error {
 		w.TimeZone = "UTC"
 	}
 
-	_, err := q.exec(ctx, `INSERT INTO workspaces (`+workspaceColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		w.ID, w.Name, w.DefaultRegion, w.TimeZone, w.CreatedAt, w.UpdatedAt)
+	_, err := q.exec(ctx, `INSERT INTO workspaces (`+workspaceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		w.ID, w.Name, w.DefaultRegion, w.TimeZone, w.ScreenPopFields, w.CreatedAt, w.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("insert workspace: %w", err)
 	}
@@ -48,12 +52,19 @@ func (q *Queries) GetWorkspace(ctx context.Context, id string) (Workspace, error
 	return w, nil
 }
 
-// UpdateWorkspace stores w's name, default region and time zone.
+// UpdateWorkspace stores w's name, default region, time zone and screen
+// pop fields.
 func (q *Queries) UpdateWorkspace(ctx context.Context, w *Workspace) error {
-	w.UpdatedAt = now()
+	// Readers cache by updated_at, so every update moves it forward, even
+	// within the millisecond of the previous one.
+	next := now()
+	if !next.After(w.UpdatedAt.Time) {
+		next = Millis(w.UpdatedAt.Add(time.Millisecond))
+	}
+	w.UpdatedAt = next
 	return q.execOne(ctx, "workspace",
-		`UPDATE workspaces SET name = ?, default_region = ?, time_zone = ?, updated_at = ? WHERE id = ?`,
-		w.Name, w.DefaultRegion, w.TimeZone, w.UpdatedAt, w.ID)
+		`UPDATE workspaces SET name = ?, default_region = ?, time_zone = ?, screen_pop_fields = ?, updated_at = ? WHERE id = ?`,
+		w.Name, w.DefaultRegion, w.TimeZone, w.ScreenPopFields, w.UpdatedAt, w.ID)
 }
 
 // ListWorkspaces returns every workspace, oldest first. It is for the CLI;

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchboard-oss/switchboard/internal/secret"
+	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/telephony/phone"
 )
 
@@ -42,6 +43,12 @@ var options = []option{
 	{Env: "SWITCHBOARD_PUBLIC_BASE_URL", Flag: "public-base-url", Unit: "URL",
 		Help:     "URL clients and VoIP platforms use to reach the gateway; webhook signatures are checked against it behind proxies. Empty means http://<listen address>.",
 		Validate: validateOptionalURL},
+	{Env: "SWITCHBOARD_ALLOWED_ORIGINS", Flag: "allowed-origins", Unit: "comma-separated origins",
+		Help:     "Browser origins, besides the public base URL's, whose pages may open the agent console's WebSocket, such as https://console.example.com. Empty allows the public base URL's origin only.",
+		Validate: validateOrigins},
+	{Env: "SWITCHBOARD_WEBHOOK_ALLOWED_NETWORKS", Flag: "webhook-allowed-networks", Unit: "comma-separated CIDRs, addresses or host names",
+		Help:     "Internal destinations that webhook subscriptions may target, such as 10.20.0.0/16, 127.0.0.1 or crm.internal; a listed host name may resolve to any address. Empty allows public addresses only: loopback, private, link-local, unique-local, CGNAT and cloud metadata addresses are rejected.",
+		Validate: validateWebhookAllowList},
 	{Env: "SWITCHBOARD_MASTER_KEY", Flag: "master-key", Unit: "text, 32+ chars", Secret: true,
 		Help:     "Key that encrypts stored credentials and signs tokens and cursors. Empty reads or creates <data dir>/master.key; set it explicitly in production and share it between instances.",
 		Validate: validateMasterKey},
@@ -148,6 +155,17 @@ func addConfigFlags(fs *flag.FlagSet) {
 
 func (c *config) str(env string) string { return c.values[env] }
 
+// list returns a comma-separated option as its trimmed, non-empty items.
+func (c *config) list(env string) []string {
+	var items []string
+	for item := range strings.SplitSeq(c.values[env], ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	return items
+}
+
 func (c *config) int64(env string) int64 {
 	n, _ := strconv.ParseInt(c.values[env], 10, 64)
 	return n
@@ -245,6 +263,34 @@ func validateOptionalURL(v string) error {
 		return fmt.Errorf("%q is not an http or https URL", v)
 	}
 	return nil
+}
+
+// validateOrigins checks a comma-separated list of origins: http or https
+// URLs with a host and nothing after it.
+func validateOrigins(v string) error {
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		u, err := url.Parse(item)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			strings.TrimSuffix(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("%q is not an origin such as https://console.example.com (scheme and host, no path)", item)
+		}
+	}
+	return nil
+}
+
+// validateWebhookAllowList checks a comma-separated list of CIDRs,
+// addresses and host names.
+func validateWebhookAllowList(v string) error {
+	var entries []string
+	for item := range strings.SplitSeq(v, ",") {
+		entries = append(entries, item)
+	}
+	_, err := webhooks.ParseAllowList(entries)
+	return err
 }
 
 func validateMasterKey(v string) error {

@@ -10,12 +10,19 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/switchboard-oss/switchboard/crm/crmconn"
+	"github.com/switchboard-oss/switchboard/crm/crmsync"
 	"github.com/switchboard-oss/switchboard/crm/directory"
+	"github.com/switchboard-oss/switchboard/crm/lookup"
 	"github.com/switchboard-oss/switchboard/gateway"
+	"github.com/switchboard-oss/switchboard/gateway/agents"
+	"github.com/switchboard-oss/switchboard/internal/jobs"
 	"github.com/switchboard-oss/switchboard/internal/secret"
+	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
 	"github.com/switchboard-oss/switchboard/telephony/connections"
 	"github.com/switchboard-oss/switchboard/telephony/inbound"
@@ -55,10 +62,62 @@ func (e env) serve(ctx context.Context, args []string) error {
 	} else {
 		log.Info("telephony connections loaded", zap.Int("connections", n))
 	}
-	calls, err := inbound.New(inbound.Config{Store: st, Connections: conns, Log: log, Registry: registry})
+	crmConns := crmconn.New(st, keyring, crmconn.Options{Log: log.Named("crm")})
+	crmLookups, err := lookup.New(lookup.Config{Connections: crmConns, Workspaces: st, Log: log, Registry: registry})
 	if err != nil {
 		return err
 	}
+	hub, err := agents.New(agents.Config{Store: st, Log: log, Registry: registry, DatabaseURL: cfg.str("SWITCHBOARD_DATABASE_URL")})
+	if err != nil {
+		return err
+	}
+	if err := hub.Start(ctx); err != nil {
+		return err
+	}
+	// Deferred after st.Close, so the agent sockets and the PostgreSQL
+	// listener close before the store does.
+	defer hub.Close()
+	hooks, err := newWebhooks(cfg, st, keyring, log, registry)
+	if err != nil {
+		return err
+	}
+	// One directory for the API and the CRM sync, so both record webhook
+	// events for contact and phonebook changes.
+	dir := directory.New(st, directory.WithEvents(hooks))
+	calls, err := inbound.New(inbound.Config{Store: st, Connections: conns, Log: log, Registry: registry, Notifier: hub, CRM: crmLookups, Events: hooks})
+	if err != nil {
+		return err
+	}
+	workers := river.NewWorkers()
+	hooks.Register(workers)
+	crmsync.AddWorkers(workers, crmsync.NewEngine(crmsync.Config{
+		Store: st, Directory: dir, Connections: crmConns, Log: log.Named("crmsync"),
+	}))
+	jobQueue, err := jobs.New(jobs.Config{
+		Store:       st,
+		Log:         log,
+		Registry:    registry,
+		ListenURL:   cfg.str("SWITCHBOARD_DATABASE_URL"),
+		StopTimeout: cfg.duration("SWITCHBOARD_SHUTDOWN_TIMEOUT"),
+		Workers:     workers,
+		Queues: map[string]int{
+			jobs.DefaultQueue: jobs.DefaultMaxWorkers, crmsync.Queue: crmsync.QueueWorkers, webhooks.QueueName: webhooks.DefaultMaxWorkers,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	hooks.SetQueue(jobQueue)
+	if _, err := jobQueue.Client().PeriodicJobs().AddSafely(crmsync.PeriodicJob()); err != nil {
+		return fmt.Errorf("schedule CRM syncs: %w", err)
+	}
+	if err := jobQueue.Start(ctx); err != nil {
+		return err
+	}
+	// Deferred after st.Close, so it runs before it: HTTP requests drain in
+	// srv.Serve, then the job queue stops, then the store closes. Stop logs
+	// its own failure.
+	defer jobQueue.Stop(context.WithoutCancel(ctx))
 	srv := gateway.New(gateway.Config{
 		PublicBaseURL:  cfg.publicBaseURL(),
 		MaxBodyBytes:   cfg.int64("SWITCHBOARD_MAX_BODY_BYTES"),
@@ -66,14 +125,21 @@ func (e env) serve(ctx context.Context, args []string) error {
 		RateLimit:      cfg.float("SWITCHBOARD_RATE_LIMIT"),
 		TokenTTL:       cfg.duration("SWITCHBOARD_TOKEN_TTL"),
 		Version:        version,
+		AllowedOrigins: cfg.list("SWITCHBOARD_ALLOWED_ORIGINS"),
 	}, gateway.Deps{
 		Store:       st,
-		Directory:   directory.New(st),
+		Directory:   dir,
 		Keyring:     keyring,
 		Inbound:     calls,
+		Agents:      hub,
 		Connections: conns,
-		Log:         log,
-		Registry:    registry,
+		// One CRM connection service per process, so each OAuth
+		// connection has one token source and refreshes once at a time.
+		CRMConnections: crmConns,
+		CRMSync:        crmsync.NewService(st, jobQueue),
+		Webhooks:       hooks,
+		Log:            log,
+		Registry:       registry,
 	})
 
 	ln, err := net.Listen("tcp", cfg.str("SWITCHBOARD_LISTEN_ADDR"))
@@ -90,6 +156,19 @@ func (e env) serve(ctx context.Context, args []string) error {
 	err = srv.Serve(ctx, ln, cfg.duration("SWITCHBOARD_SHUTDOWN_TIMEOUT"))
 	log.Info("gateway stopped")
 	return err
+}
+
+// newWebhooks builds the webhooks service with the configured allow list
+// of internal destinations.
+func newWebhooks(cfg *config, st *store.Store, keyring *secret.Keyring, log *zap.Logger, registry prometheus.Registerer) (*webhooks.Service, error) {
+	allow, err := webhooks.ParseAllowList(cfg.list("SWITCHBOARD_WEBHOOK_ALLOWED_NETWORKS"))
+	if err != nil {
+		return nil, fmt.Errorf("SWITCHBOARD_WEBHOOK_ALLOWED_NETWORKS: %w", err)
+	}
+	return webhooks.New(webhooks.Config{
+		Store: st, Keyring: keyring, Log: log, Registry: registry, Render: gateway.WebhookData,
+		Guard: webhooks.NewGuard(webhooks.GuardConfig{Allow: allow}),
+	})
 }
 
 // openStore opens and migrates the database and loads the master key.
@@ -124,6 +203,12 @@ func (e env) openStore(ctx context.Context, cfg *config, log *zap.Logger) (*stor
 		st.Close()
 		return nil, nil, err
 	}
+	jobsApplied, err := jobs.Migrate(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	applied = append(applied, jobsApplied...)
 	for _, m := range applied {
 		log.Info("migration applied", zap.String("migration", m))
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-oss/switchboard/internal/validation"
+	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
 )
 
@@ -79,7 +80,7 @@ func (s *Service) UpsertBatch(ctx context.Context, workspaceID, phonebookID stri
 	}
 
 	if len(valid) > 0 {
-		written, err := s.store.UpsertContacts(ctx, workspaceID, phonebookID, valid)
+		written, err := s.upsert(ctx, workspaceID, phonebookID, valid)
 		if err != nil {
 			return BatchReport{}, err
 		}
@@ -88,6 +89,35 @@ func (s *Service) UpsertBatch(ctx context.Context, workspaceID, phonebookID stri
 		}
 	}
 	return report, nil
+}
+
+// upsert writes the contacts and records a contact.created or
+// contact.updated event for each one created or changed, in one
+// transaction. An event reads its contact back only when some subscription
+// receives it.
+func (s *Service) upsert(ctx context.Context, workspaceID, phonebookID string, contacts []store.Contact) ([]store.UpsertResult, error) {
+	var written []store.UpsertResult
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		var err error
+		if written, err = q.UpsertContacts(ctx, workspaceID, phonebookID, contacts); err != nil {
+			return err
+		}
+		for _, r := range written {
+			t := webhooks.ContactCreated
+			switch r.Status {
+			case store.UpsertUnchanged:
+				continue
+			case store.UpsertUpdated:
+				t = webhooks.ContactUpdated
+			}
+			load := webhooks.Load(func() (any, error) { return q.GetContact(ctx, workspaceID, r.ID) })
+			if err := s.emit(ctx, q, workspaceID, t, load); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return written, err
 }
 
 // batchItem decodes and checks item i. It returns the item's external_id

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard-oss/switchboard/internal/validation"
+	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
 	"github.com/switchboard-oss/switchboard/telephony/phone"
 )
@@ -27,7 +28,13 @@ func (s *Service) CreateContact(ctx context.Context, workspaceID string, in Cont
 		return store.Contact{}, err
 	}
 	c.WorkspaceID = workspaceID
-	if err := s.store.CreateContact(ctx, &c); err != nil {
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		if err := q.CreateContact(ctx, &c); err != nil {
+			return err
+		}
+		return s.emit(ctx, q, workspaceID, webhooks.ContactCreated, c)
+	})
+	if err != nil {
 		return store.Contact{}, err
 	}
 	return c, nil
@@ -103,19 +110,32 @@ func (s *Service) updateContact(ctx context.Context, workspaceID, id string, nex
 		}
 
 		c.ID, c.WorkspaceID = id, workspaceID
-		if _, err := q.UpdateContact(ctx, &c); err != nil {
+		changed, err := q.UpdateContact(ctx, &c)
+		if err != nil {
 			return err
 		}
 		updated = c
-		return nil
+		if !changed {
+			return nil
+		}
+		return s.emit(ctx, q, workspaceID, webhooks.ContactUpdated, c)
 	})
 	return updated, err
 }
 
 // DeleteContact deletes the contact and leaves a tombstone for sync
-// clients.
+// clients. The contact.deleted event carries the contact as it was.
 func (s *Service) DeleteContact(ctx context.Context, workspaceID, id string) error {
-	return s.store.DeleteContact(ctx, workspaceID, id)
+	return s.store.InTx(ctx, func(q *store.Queries) error {
+		deleted, err := q.GetContact(ctx, workspaceID, id)
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteContact(ctx, workspaceID, id); err != nil {
+			return err
+		}
+		return s.emit(ctx, q, workspaceID, webhooks.ContactDeleted, deleted)
+	})
 }
 
 // ListContacts returns one page of contacts and whether more follow. The

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-oss/switchboard/internal/validation"
+	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
 )
 
@@ -45,7 +46,13 @@ func (s *Service) CreatePhonebook(ctx context.Context, workspaceID string, in Ph
 		p.Source = DefaultPhonebookSource
 	}
 
-	if err := s.store.CreatePhonebook(ctx, &p); err != nil {
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		if err := q.CreatePhonebook(ctx, &p); err != nil {
+			return err
+		}
+		return s.emit(ctx, q, workspaceID, webhooks.PhonebookCreated, p)
+	})
+	if err != nil {
 		return store.Phonebook{}, err
 	}
 	return p, nil
@@ -64,15 +71,21 @@ func (s *Service) ListPhonebooks(ctx context.Context, workspaceID string, after 
 
 // UpdatePhonebook applies patch to the phonebook and stores it.
 func (s *Service) UpdatePhonebook(ctx context.Context, workspaceID, id string, patch PhonebookPatch) (store.Phonebook, error) {
-	p, err := s.store.GetPhonebook(ctx, workspaceID, id)
+	var p store.Phonebook
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		var err error
+		if p, err = q.GetPhonebook(ctx, workspaceID, id); err != nil {
+			return err
+		}
+		if err := applyPhonebook(&p, patch); err != nil {
+			return err
+		}
+		if err := q.UpdatePhonebook(ctx, &p); err != nil {
+			return err
+		}
+		return s.emit(ctx, q, workspaceID, webhooks.PhonebookUpdated, p)
+	})
 	if err != nil {
-		return store.Phonebook{}, err
-	}
-	if err := applyPhonebook(&p, patch); err != nil {
-		return store.Phonebook{}, err
-	}
-
-	if err := s.store.UpdatePhonebook(ctx, &p); err != nil {
 		return store.Phonebook{}, err
 	}
 	return p, nil
@@ -82,8 +95,21 @@ func (s *Service) UpdatePhonebook(ctx context.Context, workspaceID, id string, p
 // contacts is an error wrapping store.ErrConflict unless force is true.
 // With force, its contacts are deleted with it and each leaves a
 // tombstone.
+//
+// NOTE: a forced delete records phonebook.deleted but no contact.deleted
+// for the contacts it removes. Webhook subscribers that mirror contacts
+// must drop the phonebook's contacts themselves.
 func (s *Service) DeletePhonebook(ctx context.Context, workspaceID, id string, force bool) error {
-	return s.store.DeletePhonebook(ctx, workspaceID, id, force)
+	return s.store.InTx(ctx, func(q *store.Queries) error {
+		deleted, err := q.GetPhonebook(ctx, workspaceID, id)
+		if err != nil {
+			return err
+		}
+		if err := q.DeletePhonebook(ctx, workspaceID, id, force); err != nil {
+			return err
+		}
+		return s.emit(ctx, q, workspaceID, webhooks.PhonebookDeleted, deleted)
+	})
 }
 
 func applyPhonebook(p *store.Phonebook, patch PhonebookPatch) error {

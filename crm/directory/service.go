@@ -6,22 +6,51 @@
 // Field errors are returned as *validation.Error, listing every invalid
 // field at once, and store errors (store.ErrNotFound, store.ErrConflict)
 // are passed on wrapped.
+//
+// With WithEvents, creating, updating and deleting a contact or a phonebook
+// records a webhook event in the transaction of the change. A contact is
+// "updated" only when a field changed. CSV imports record no events, and
+// neither do the contacts a forced phonebook delete removes with it.
 package directory
 
 import (
 	"context"
 
+	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
 )
 
 // Service is the contact directory of every workspace.
 type Service struct {
-	store *store.Store
+	store  *store.Store
+	events webhooks.Emitter
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithEvents makes the Service record contact and phonebook changes with
+// events, for webhook subscribers.
+func WithEvents(events webhooks.Emitter) Option {
+	return func(s *Service) { s.events = events }
 }
 
 // New returns the directory over st.
-func New(st *store.Store) *Service {
-	return &Service{store: st}
+func New(st *store.Store, opts ...Option) *Service {
+	s := &Service{store: st}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// emit records an event about object in the transaction of q, when the
+// Service has an emitter.
+func (s *Service) emit(ctx context.Context, q *store.Queries, workspaceID string, t webhooks.EventType, object any) error {
+	if s.events == nil {
+		return nil
+	}
+	return s.events.Emit(ctx, q, workspaceID, t, object)
 }
 
 // region returns the default region of the workspace, used to parse phone

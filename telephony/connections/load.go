@@ -14,6 +14,16 @@ import (
 // connections than this compiles rules more often, nothing else.
 const maxCached = 1000
 
+// revalidateAfter is how long Load serves a cached connection without
+// reading the database. It bounds the staleness of the webhook path: an
+// edit of a connection or of its workspace, through this process or
+// another one, reaches calls within this time. Checking on every webhook
+// cost two reads per call.
+const revalidateAfter = time.Second
+
+// clock returns the current time for revalidateAfter. Tests replace it.
+var clock = time.Now
+
 // Connection is a connection ready for the webhook path: its settings with
 // decrypted credentials, its compiled rules and its workspace's region and
 // time zone.
@@ -55,16 +65,25 @@ type cachedConnection struct {
 	// Versions of the rows the entry was built from.
 	connectionUpdatedAt int64
 	workspaceUpdatedAt  int64
+	// checkedAt is when those versions were last read.
+	checkedAt time.Time
 }
 
 // Load returns the connection id of any workspace, for a webhook whose URL
-// names it. It reads the connection and its workspace on every call and
-// reuses the decrypted credentials and compiled rules while neither row
-// changed. When the database fails with an error other than not found,
+// names it. A copy read from the database less than revalidateAfter ago is
+// returned as it is. Otherwise Load reads the connection and its workspace,
+// and reuses the decrypted credentials and compiled rules while neither
+// row changed. When the database fails with an error other than not found,
 // Load returns the copy it built last, marked Stale, so a call can still
 // take the connection's default route. Without a copy it returns the
 // error.
 func (svc *Service) Load(ctx context.Context, id string) (Connection, error) {
+	cached, ok := svc.cached(id)
+	checkedAt := clock()
+	if ok && checkedAt.Sub(cached.checkedAt) < revalidateAfter {
+		return cached.conn, nil
+	}
+
 	rec, err := svc.store.GetTelephonyConnectionByID(ctx, id)
 	if err != nil {
 		return svc.fallback(id, err)
@@ -74,9 +93,10 @@ func (svc *Service) Load(ctx context.Context, id string) (Connection, error) {
 		return svc.fallback(id, err)
 	}
 
-	key := cachedConnection{connectionUpdatedAt: rec.UpdatedAt.UnixMilli(), workspaceUpdatedAt: w.UpdatedAt.UnixMilli()}
-	if cached, ok := svc.cached(id); ok && cached.connectionUpdatedAt == key.connectionUpdatedAt &&
-		cached.workspaceUpdatedAt == key.workspaceUpdatedAt {
+	key := cachedConnection{connectionUpdatedAt: rec.UpdatedAt.UnixMilli(), workspaceUpdatedAt: w.UpdatedAt.UnixMilli(), checkedAt: checkedAt}
+	if ok && cached.connectionUpdatedAt == key.connectionUpdatedAt && cached.workspaceUpdatedAt == key.workspaceUpdatedAt {
+		key.conn = cached.conn
+		svc.remember(id, key)
 		return cached.conn, nil
 	}
 

@@ -63,19 +63,26 @@ func TestLoadConnection(t *testing.T) {
 
 func TestLoadSeesUpdates(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		clock := connections.UseFakeClock(t)
 		f := setup(t, st)
 		s, _, err := f.svc.Create(f.ctx, f.ws, vipInput())
 		require.NoError(t, err)
 		_, err = f.svc.Load(f.ctx, s.ID)
 		require.NoError(t, err)
 
-		// Another instance (a second service) changes the rules: Load must
-		// notice through updated_at and not serve its cached copy.
+		// Another instance (a second service) changes the rules. Load
+		// serves its cached copy until RevalidateAfter has passed, then
+		// notices the change through updated_at.
 		other := connections.New(st, mustKeyring(t))
 		rules := []routing.Rule{{Name: "all", When: "true", Route: telephony.Route{Kind: telephony.TargetVoicemail}}}
 		_, err = other.Update(f.ctx, f.ws, s.ID, connections.Patch{RoutingRules: &rules, PhonebookIDs: &[]string{f.phonebook}})
 		require.NoError(t, err)
 
+		cached, err := f.svc.Load(f.ctx, s.ID)
+		require.NoError(t, err)
+		require.Equal(t, "vip", evaluateFrom(t, cached, "+14155550123").Rule, "within RevalidateAfter")
+
+		clock.Advance(connections.RevalidateAfter)
 		conn, err := f.svc.Load(f.ctx, s.ID)
 		require.NoError(t, err)
 		require.Equal(t, "all", evaluateFrom(t, conn, "+14155550123").Rule)
@@ -86,14 +93,47 @@ func TestLoadSeesUpdates(t *testing.T) {
 		require.NoError(t, err)
 		w.TimeZone = "Europe/Berlin"
 		require.NoError(t, st.UpdateWorkspace(f.ctx, &w))
+		clock.Advance(connections.RevalidateAfter)
 		conn, err = f.svc.Load(f.ctx, s.ID)
 		require.NoError(t, err)
 		require.Equal(t, "Europe/Berlin", conn.Location.String())
 	})
 }
 
+func TestLoadReadsDatabaseOncePerInterval(t *testing.T) {
+	for _, dialect := range testdb.Dialects() {
+		t.Run(string(dialect), func(t *testing.T) {
+			clock := connections.UseFakeClock(t)
+			st := testdb.Open(t, dialect)
+			f := setup(t, st)
+			s, _, err := f.svc.Create(f.ctx, f.ws, vipInput())
+			require.NoError(t, err)
+
+			// An unchanged connection read again after RevalidateAfter
+			// starts a new interval, in which Load reads nothing: with the
+			// database closed it still returns a current copy.
+			clock.Advance(connections.RevalidateAfter)
+			_, err = f.svc.Load(f.ctx, s.ID)
+			require.NoError(t, err)
+			clock.Advance(connections.RevalidateAfter - time.Millisecond)
+			require.NoError(t, st.Close())
+
+			conn, err := f.svc.Load(f.ctx, s.ID)
+			require.NoError(t, err)
+			require.False(t, conn.Stale)
+			require.Equal(t, "vip", evaluateFrom(t, conn, "+14155550123").Rule)
+
+			clock.Advance(time.Millisecond)
+			conn, err = f.svc.Load(f.ctx, s.ID)
+			require.NoError(t, err)
+			require.True(t, conn.Stale, "the interval is over and the database is closed")
+		})
+	}
+}
+
 func TestLoadRulesThatNoLongerCompile(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		clock := connections.UseFakeClock(t)
 		f := setup(t, st)
 		in := twilioInput()
 		in.RoutingRules = []routing.Rule{{Name: "local", When: "true", Route: telephony.Route{Kind: telephony.TargetNumber, Target: "(415) 555-0142"}}}
@@ -105,6 +145,7 @@ func TestLoadRulesThatNoLongerCompile(t *testing.T) {
 		require.NoError(t, err)
 		w.DefaultRegion = ""
 		require.NoError(t, st.UpdateWorkspace(f.ctx, &w))
+		clock.Advance(connections.RevalidateAfter)
 
 		conn, err := f.svc.Load(f.ctx, s.ID)
 		require.NoError(t, err)
@@ -117,6 +158,7 @@ func TestLoadRulesThatNoLongerCompile(t *testing.T) {
 func TestLoadServesLastCopyWhenDatabaseFails(t *testing.T) {
 	for _, dialect := range testdb.Dialects() {
 		t.Run(string(dialect), func(t *testing.T) {
+			clock := connections.UseFakeClock(t)
 			st := testdb.Open(t, dialect)
 			f := setup(t, st)
 			s, _, err := f.svc.Create(f.ctx, f.ws, vipInput())
@@ -127,6 +169,7 @@ func TestLoadServesLastCopyWhenDatabaseFails(t *testing.T) {
 			require.NoError(t, err)
 
 			require.NoError(t, st.Close())
+			clock.Advance(connections.RevalidateAfter)
 
 			conn, err := f.svc.Load(f.ctx, s.ID)
 			require.NoError(t, err)
@@ -134,8 +177,16 @@ func TestLoadServesLastCopyWhenDatabaseFails(t *testing.T) {
 			require.Equal(t, "+14155550100", conn.DefaultRoute.Target)
 			require.Equal(t, "twilio-auth-token", conn.Credentials.AuthToken)
 
-			_, err = f.svc.Load(f.ctx, second.ID)
+			// A service that never loaded the connection, as after a restart
+			// with the database already down, has no copy to serve.
+			keyring, err := secret.NewKeyring("test-master-key-0123456789abcdef")
+			require.NoError(t, err)
+			_, err = connections.New(st, keyring).Load(f.ctx, second.ID)
 			require.Error(t, err, "a connection never loaded has no copy")
+
+			created, err := f.svc.Load(f.ctx, second.ID)
+			require.NoError(t, err, "a connection created through the service is cached at once")
+			require.True(t, created.Stale)
 		})
 	}
 }
@@ -143,6 +194,7 @@ func TestLoadServesLastCopyWhenDatabaseFails(t *testing.T) {
 func TestWarmLoadsConnectionsBeforeFirstCall(t *testing.T) {
 	for _, dialect := range testdb.Dialects() {
 		t.Run(string(dialect), func(t *testing.T) {
+			clock := connections.UseFakeClock(t)
 			st := testdb.Open(t, dialect)
 			f := setup(t, st)
 			first, _, err := f.svc.Create(f.ctx, f.ws, vipInput())
@@ -159,6 +211,7 @@ func TestWarmLoadsConnectionsBeforeFirstCall(t *testing.T) {
 			require.Equal(t, 2, loaded)
 
 			require.NoError(t, st.Close())
+			clock.Advance(connections.RevalidateAfter)
 			for _, id := range []string{first.ID, second.ID} {
 				conn, err := restarted.Load(f.ctx, id)
 				require.NoError(t, err, "warmed connection %s survives the database failing", id)

@@ -47,11 +47,12 @@ func (svc *Service) Create(ctx context.Context, workspaceID string, in Input) (s
 	}
 
 	s = Settings{
-		WorkspaceID:    workspaceID,
-		Provider:       provider,
-		LookupOrder:    LookupPhonebook,
-		DeadlineMillis: store.DefaultDeadlineMillis,
-		Enabled:        true,
+		WorkspaceID:       workspaceID,
+		Provider:          provider,
+		LookupOrder:       LookupPhonebook,
+		DeadlineMillis:    store.DefaultDeadlineMillis,
+		CRMDeadlineMillis: store.DefaultCRMDeadlineMillis,
+		Enabled:           true,
 	}
 	patch := in.patch()
 	s.apply(patch)
@@ -71,7 +72,15 @@ func (svc *Service) Create(ctx context.Context, workspaceID string, in Input) (s
 		return Settings{}, "", err
 	}
 	s.ID, s.CreatedAt, s.UpdatedAt = rec.ID, rec.CreatedAt.Time, rec.UpdatedAt.Time
+	svc.preload(ctx, s.ID)
 	return s, generatedSecret, nil
+}
+
+// preload loads connection id into the cache right after a write, so its
+// calls get their default route even when the database fails before the
+// first webhook. A failure is harmless: the first webhook loads it.
+func (svc *Service) preload(ctx context.Context, id string) {
+	_, _ = svc.Load(ctx, id)
 }
 
 // Get returns the connection id of the workspace.
@@ -126,6 +135,7 @@ func (svc *Service) Update(ctx context.Context, workspaceID, id string, patch Pa
 		return Settings{}, err
 	}
 	s.CreatedAt, s.UpdatedAt = rec.CreatedAt.Time, rec.UpdatedAt.Time
+	svc.preload(ctx, id)
 	return s, nil
 }
 

@@ -22,11 +22,26 @@ const (
 	MaxPhonebooks     = 100 // phonebook ids per connection
 	MinDeadlineMillis = 100 // routing deadline, milliseconds
 	MaxDeadlineMillis = 10000
+	// MinCRMDeadlineMillis is the shortest CRM step, in milliseconds. Its
+	// longest is one below the connection's deadline.
+	MinCRMDeadlineMillis = 50
 )
 
-// LookupPhonebook is the only lookup order so far: callers are looked up in
-// the connection's phonebooks.
-const LookupPhonebook = store.DefaultLookupOrder
+// Lookup orders: where the caller of an incoming call is looked up.
+const (
+	// LookupPhonebook searches the connection's phonebooks.
+	LookupPhonebook = store.DefaultLookupOrder
+	// LookupCRM searches the CRM connection CRMConnectionID only.
+	LookupCRM = "crm"
+	// LookupPhonebookThenCRM searches the CRM when the phonebooks have no
+	// contact with the caller's number.
+	LookupPhonebookThenCRM = "phonebook_then_crm"
+)
+
+// UsesCRM reports whether lookup order reads a CRM.
+func UsesCRM(order string) bool {
+	return order == LookupCRM || order == LookupPhonebookThenCRM
+}
 
 // Settings is a connection as an admin configured it, with its credentials
 // decrypted. Only this package and the webhook path see the secrets; the
@@ -44,10 +59,18 @@ type Settings struct {
 	DefaultRoute   telephony.Route
 	LookupOrder    string
 	DeadlineMillis int
-	Options        Options
-	Enabled        bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// CRMConnectionID is the CRM connection the lookup orders "crm" and
+	// "phonebook_then_crm" read.
+	CRMConnectionID string
+	// CRMDeadlineMillis bounds the CRM step inside DeadlineMillis.
+	CRMDeadlineMillis int
+	// RerouteLateCRMAnswers moves a live call when the CRM responds after
+	// CRMDeadlineMillis with a contact that the rules route elsewhere.
+	RerouteLateCRMAnswers bool
+	Options               Options
+	Enabled               bool
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 // Input is a new connection as a client writes it. Provider, Name,
@@ -59,11 +82,18 @@ type Input struct {
 	PhonebookIDs []string          `json:"phonebook_ids"`
 	RoutingRules []routing.Rule    `json:"routing_rules"`
 	DefaultRoute *telephony.Route  `json:"default_route"`
-	// LookupOrder is "phonebook", the default when empty.
+	// LookupOrder is "phonebook" (the default when empty), "crm" or
+	// "phonebook_then_crm".
 	LookupOrder string `json:"lookup_order"`
 	// DeadlineMillis defaults to store.DefaultDeadlineMillis.
-	DeadlineMillis *int    `json:"deadline_ms"`
-	Options        Options `json:"options"`
+	DeadlineMillis *int `json:"deadline_ms"`
+	// CRMConnectionID is required by the lookup orders that read a CRM.
+	CRMConnectionID string `json:"crm_connection_id"`
+	// CRMDeadlineMillis defaults to store.DefaultCRMDeadlineMillis.
+	CRMDeadlineMillis *int `json:"crm_deadline_ms"`
+	// RerouteLateCRMAnswers defaults to false.
+	RerouteLateCRMAnswers *bool   `json:"reroute_late_crm_answers"`
+	Options               Options `json:"options"`
 	// Enabled defaults to true.
 	Enabled *bool `json:"enabled"`
 }
@@ -79,8 +109,12 @@ type Patch struct {
 	DefaultRoute   *telephony.Route  `json:"default_route"`
 	LookupOrder    *string           `json:"lookup_order"`
 	DeadlineMillis *int              `json:"deadline_ms"`
-	Options        *Options          `json:"options"`
-	Enabled        *bool             `json:"enabled"`
+	// CRMConnectionID "" removes the CRM connection.
+	CRMConnectionID       *string  `json:"crm_connection_id"`
+	CRMDeadlineMillis     *int     `json:"crm_deadline_ms"`
+	RerouteLateCRMAnswers *bool    `json:"reroute_late_crm_answers"`
+	Options               *Options `json:"options"`
+	Enabled               *bool    `json:"enabled"`
 }
 
 // patch returns in as a Patch over an empty connection.
@@ -94,6 +128,10 @@ func (in Input) patch() Patch {
 		DeadlineMillis: in.DeadlineMillis,
 		Options:        &in.Options,
 		Enabled:        in.Enabled,
+
+		CRMConnectionID:       &in.CRMConnectionID,
+		CRMDeadlineMillis:     in.CRMDeadlineMillis,
+		RerouteLateCRMAnswers: in.RerouteLateCRMAnswers,
 	}
 	if in.LookupOrder != "" {
 		p.LookupOrder = &in.LookupOrder
@@ -122,6 +160,15 @@ func (s *Settings) apply(p Patch) {
 	if p.DeadlineMillis != nil {
 		s.DeadlineMillis = *p.DeadlineMillis
 	}
+	if p.CRMConnectionID != nil {
+		s.CRMConnectionID = strings.TrimSpace(*p.CRMConnectionID)
+	}
+	if p.CRMDeadlineMillis != nil {
+		s.CRMDeadlineMillis = *p.CRMDeadlineMillis
+	}
+	if p.RerouteLateCRMAnswers != nil {
+		s.RerouteLateCRMAnswers = *p.RerouteLateCRMAnswers
+	}
 	if p.Options != nil {
 		s.Options = *p.Options
 	}
@@ -142,11 +189,11 @@ func (svc *Service) check(ctx context.Context, s *Settings, p Patch, region stri
 	}
 	checkRules(&v, s.Provider, s.RoutingRules, region)
 	checkDefaultRoute(&v, s, p.DefaultRoute != nil, region)
-	if s.LookupOrder != LookupPhonebook {
-		v.Add("lookup_order", "%q is invalid: use %q", s.LookupOrder, LookupPhonebook)
-	}
 	if s.DeadlineMillis < MinDeadlineMillis || s.DeadlineMillis > MaxDeadlineMillis {
 		v.Add("deadline_ms", "%d is out of range: use %d to %d milliseconds", s.DeadlineMillis, MinDeadlineMillis, MaxDeadlineMillis)
+	}
+	if err := svc.checkLookup(ctx, &v, s); err != nil {
+		return err
 	}
 	checkOptions(&v, s.Provider, &s.Options, region)
 	return v.Err()
@@ -265,6 +312,10 @@ func (svc *Service) record(s Settings) (store.TelephonyConnection, error) {
 		LookupOrder:    s.LookupOrder,
 		DeadlineMillis: s.DeadlineMillis,
 		Enabled:        s.Enabled,
+
+		CRMConnectionID:       s.CRMConnectionID,
+		CRMDeadlineMillis:     s.CRMDeadlineMillis,
+		RerouteLateCRMAnswers: s.RerouteLateCRMAnswers,
 	}, nil
 }
 
@@ -286,6 +337,10 @@ func (svc *Service) settings(r store.TelephonyConnection) (Settings, error) {
 		Enabled:        r.Enabled,
 		CreatedAt:      r.CreatedAt.Time,
 		UpdatedAt:      r.UpdatedAt.Time,
+
+		CRMConnectionID:       r.CRMConnectionID,
+		CRMDeadlineMillis:     r.CRMDeadlineMillis,
+		RerouteLateCRMAnswers: r.RerouteLateCRMAnswers,
 	}
 	if s.PhonebookIDs == nil {
 		s.PhonebookIDs = []string{}

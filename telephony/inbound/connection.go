@@ -35,7 +35,7 @@ func (s *Service) connectionForWebhook(ctx context.Context, provider, id string)
 	case errors.Is(err, store.ErrNotFound):
 		return nil, err
 	case err != nil:
-		return nil, fmt.Errorf("%w: load telephony connection %s: %w", ErrStoreUnavailable, id, err)
+		return nil, fmt.Errorf("%w: telephony connection %s: %w", ErrConnectionUnavailable, id, err)
 	case conn.Stale:
 		s.log.Warn("store unavailable: using the telephony connection loaded last", zap.String("connection_id", id))
 	}

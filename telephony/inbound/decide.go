@@ -11,47 +11,68 @@ import (
 
 	"github.com/switchboard-oss/switchboard/store"
 	"github.com/switchboard-oss/switchboard/telephony"
+	"github.com/switchboard-oss/switchboard/telephony/connections"
 	"github.com/switchboard-oss/switchboard/telephony/routing"
 )
 
 // decision is a routing decision with the contact the rules saw.
 type decision struct {
 	routing.Decision
-	// Contact is the matched contact, nil when none matched or the lookup
-	// did not finish.
+	// Contact is the matched phonebook contact, nil when none matched, the
+	// lookup did not finish or the contact came from the CRM.
 	Contact *store.Contact
+	// At is the time the rules saw.
+	At time.Time
+	// lateCRM delivers the CRM's response when it missed the CRM step's
+	// deadline and the connection reroutes on late responses, else nil.
+	lateCRM <-chan crmResponse
 }
 
-// decide looks the caller of ev up in the connection's phonebooks and runs
-// its rules, all before ctx's deadline. observe records the metrics; the
-// routing test leaves it off.
+// decide looks the caller of ev up in the sources of the connection's
+// lookup order and runs its rules, all before ctx's deadline. observe
+// records the metrics and allows a late CRM response to reroute the call.
+// The routing test leaves it off.
 func (s *Service) decide(ctx context.Context, conn *connection, ev telephony.CallEvent, observe bool) decision {
 	var mu sync.Mutex
 	var found []store.Contact
+	var late <-chan crmResponse
 	lookup := func(ctx context.Context) (routing.LookupResult, error) {
-		contacts, err := s.findContacts(ctx, s.store.Queries, conn, lookupNumber(ev))
-		if err != nil {
-			return routing.LookupResult{}, err
+		number := lookupNumber(ev)
+		if conn.LookupOrder != connections.LookupCRM {
+			contacts, err := s.findContacts(ctx, s.store.Queries, conn, number)
+			if err != nil {
+				return routing.LookupResult{}, err
+			}
+			mu.Lock()
+			found = contacts
+			mu.Unlock()
+			if len(contacts) > 0 || !connections.UsesCRM(conn.LookupOrder) {
+				return lookupResult(contacts), nil
+			}
 		}
+
+		result, pending := s.lookupCRM(ctx, conn, ev, number, observe)
 		mu.Lock()
-		found = contacts
+		late = pending
 		mu.Unlock()
-		return lookupResult(contacts), nil
+		return result, nil
 	}
 
+	at := s.now()
 	started := time.Now()
-	d := routing.Decide(ctx, conn.Ruleset, conn.DefaultRoute, lookup, routing.NewCallEnv(ev, conn.ID), s.now(), conn.Location)
+	d := routing.Decide(ctx, conn.Ruleset, conn.DefaultRoute, lookup, routing.NewCallEnv(ev, conn.ID), at, conn.Location)
 	elapsed := time.Since(started)
 	if conn.RulesError != nil && d.Reason == routing.ReasonNoRuleMatched {
 		d.Reason = routing.ReasonRuleError
 		d.Detail = "the routing rules no longer compile: " + conn.RulesError.Error()
 	}
 
-	out := decision{Decision: d}
+	out := decision{Decision: d, At: at}
 	mu.Lock()
 	if i := slices.IndexFunc(found, func(c store.Contact) bool { return c.ID == d.ContactID }); i >= 0 {
 		out.Contact = &found[i]
 	}
+	out.lateCRM = late
 	mu.Unlock()
 
 	if observe {
@@ -91,9 +112,6 @@ func lookupNumber(ev telephony.CallEvent) string {
 
 // findContacts returns the contacts of the connection's phonebooks with
 // number, oldest first, the order routing picks from.
-//
-// NOTE: lookup_order "phonebook" is the only source; a connection's
-// lookup_order is not read yet.
 func (s *Service) findContacts(ctx context.Context, q *store.Queries, conn *connection, number string) ([]store.Contact, error) {
 	if number == "" {
 		return nil, nil
@@ -112,9 +130,10 @@ func lookupResult(contacts []store.Contact) routing.LookupResult {
 	return routing.LookupResult{Contact: contactEnv(contacts[0]), Matches: len(contacts), AllContactIDs: ids}
 }
 
-// contactEnv turns a contact into what routing rules see. Owner and CRMURL
-// come from the extra_data keys "owner" and "crm_url" when those are
-// strings, because contacts have no columns of their own for them.
+// contactEnv turns a contact into what routing rules see. Owner comes from
+// the extra_data key "owner", else "owner_email" or "owner_name" (the keys
+// a CRM sync writes), and CRMURL from "crm_url", when those are strings,
+// because contacts have no columns of their own for them.
 func contactEnv(c store.Contact) *routing.ContactEnv {
 	env := &routing.ContactEnv{
 		ID:          c.ID,
@@ -136,7 +155,12 @@ func contactEnv(c store.Contact) *routing.ContactEnv {
 	if len(c.ExtraData) > 0 {
 		_ = json.Unmarshal(c.ExtraData, &env.ExtraData) // the store keeps extra_data a valid JSON object
 	}
-	env.Owner, _ = env.ExtraData["owner"].(string)
+	for _, key := range []string{"owner", "owner_email", "owner_name"} {
+		if owner, ok := env.ExtraData[key].(string); ok && owner != "" {
+			env.Owner = owner
+			break
+		}
+	}
 	env.CRMURL, _ = env.ExtraData["crm_url"].(string)
 	return env
 }

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
 	"github.com/switchboard-oss/switchboard/telephony"
 	"github.com/switchboard-oss/switchboard/telephony/callrecord"
@@ -25,8 +27,9 @@ func (s *Service) record(ctx context.Context, conn *connection, h Hook, events [
 		rawQuery = u.RawQuery
 	}
 
+	var changed []string
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		routedNew = false
+		routedNew, changed = false, changed[:0]
 		for i, ev := range events {
 			normalized, err := json.Marshal(ev)
 			if err != nil {
@@ -53,10 +56,27 @@ func (s *Service) record(ctx context.Context, conn *connection, h Hook, events [
 				return err
 			}
 			routedNew = routedNew || (inserted && ev.NeedsRoute)
+			if inserted && !slices.Contains(changed, rec.CallID) {
+				changed = append(changed, rec.CallID)
+			}
 		}
 		return nil
 	})
+	if err == nil {
+		s.notifyChanged(ctx, conn.WorkspaceID, changed)
+	}
 	return routedNew, err
+}
+
+// notifyChanged passes the calls whose record a committed webhook changed
+// to the notifier. A retried delivery changes nothing and is not passed on.
+func (s *Service) notifyChanged(ctx context.Context, workspaceID string, callIDs []string) {
+	if s.notifier == nil {
+		return
+	}
+	for _, id := range callIDs {
+		s.notifier.CallChanged(ctx, workspaceID, id)
+	}
 }
 
 // recordEvent stores one event and brings its call's record up to date. It
@@ -69,10 +89,14 @@ func (s *Service) recordEvent(ctx context.Context, q *store.Queries, conn *conne
 
 	rec.CallID = call.ID
 	inserted, err := q.InsertCallEvent(ctx, rec)
-	if err != nil || !inserted || created {
+	if err != nil || !inserted {
 		return inserted, err
 	}
+	if created {
+		return true, s.emitStatusChange(ctx, q, "", call)
+	}
 
+	before := call.Status
 	events, err := callEvents(ctx, q, call)
 	if err != nil {
 		return false, err
@@ -81,7 +105,45 @@ func (s *Service) recordEvent(ctx context.Context, q *store.Queries, conn *conne
 	if d != nil {
 		applyDecision(&call, d)
 	}
-	return true, q.UpdateCall(ctx, &call)
+	if err := q.UpdateCall(ctx, &call); err != nil {
+		return false, err
+	}
+	return true, s.emitStatusChange(ctx, q, before, call)
+}
+
+// emitStatusChange records the webhook events of a call whose status
+// moved from before to call.Status, in the transaction of the change.
+func (s *Service) emitStatusChange(ctx context.Context, q *store.Queries, before string, call store.Call) error {
+	if s.events == nil {
+		return nil
+	}
+	for _, t := range statusEvents(telephony.Status(before), telephony.Status(call.Status)) {
+		if err := s.events.Emit(ctx, q, call.WorkspaceID, t, call); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// statusEvents returns the event types of a status change: call.ringing,
+// call.answered, or call.ended on reaching a final status, followed by
+// call.missed when that status is missed. A call first seen in a later
+// state gets only that state's events, and reordered events that move a
+// call from one final status to another emit nothing.
+func statusEvents(before, after telephony.Status) []webhooks.EventType {
+	switch {
+	case after == before || after == "":
+		return nil
+	case after == telephony.StatusRinging:
+		return []webhooks.EventType{webhooks.CallRinging}
+	case after == telephony.StatusAnswered:
+		return []webhooks.EventType{webhooks.CallAnswered}
+	case before != "" && before.Final():
+		return nil
+	case after == telephony.StatusMissed:
+		return []webhooks.EventType{webhooks.CallEnded, webhooks.CallMissed}
+	}
+	return []webhooks.EventType{webhooks.CallEnded}
 }
 
 // callFor returns the call ev belongs to, locked until the transaction

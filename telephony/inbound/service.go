@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,8 +11,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
 	"github.com/switchboard-oss/switchboard/telephony/connections"
+	"github.com/switchboard-oss/switchboard/telephony/routing"
 )
 
 // Errors returned (wrapped) by the Service. store.ErrNotFound is returned
@@ -22,6 +25,10 @@ var (
 	// ErrStoreUnavailable means an accepted webhook could not be stored;
 	// the provider should send it again.
 	ErrStoreUnavailable = errors.New("the call event could not be stored")
+	// ErrConnectionUnavailable means the connection could not be read from
+	// the database and no copy of it was loaded before; the provider
+	// should send the webhook again.
+	ErrConnectionUnavailable = errors.New("the telephony connection could not be loaded")
 	// ErrRerouteUnsupported means the connection's provider has no API to
 	// move a live call, as with generic connections.
 	ErrRerouteUnsupported = errors.New("live calls of this provider cannot be rerouted")
@@ -43,6 +50,34 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Notifier receives every change a webhook makes to a call record.
+	// Nil turns notifications off.
+	Notifier Notifier
+	// CRM looks callers up for connections whose lookup order reads a
+	// CRM; nil routes their calls without the CRM's contact.
+	CRM CRMLookup
+	// Events records call.ringing, call.answered, call.ended and
+	// call.missed for webhook subscribers, in the transaction that stores
+	// the call event; nil records none.
+	Events webhooks.Emitter
+}
+
+// CRMLookup finds a caller in a CRM connection; crm/lookup implements it.
+type CRMLookup interface {
+	// LookupContact returns the contact with the number e164 in the CRM
+	// connection crmConnectionID of workspaceID, with the ids of every
+	// record that has the number, or a nil contact when none has it. It
+	// must return when ctx is done.
+	LookupContact(ctx context.Context, workspaceID, crmConnectionID, e164 string) (*routing.ContactEnv, []string, error)
+}
+
+// Notifier receives changes of call records. The agent console's hub is
+// one, and sends screen pops from them.
+type Notifier interface {
+	// CallChanged is called after the transaction that changed the call
+	// callID of workspaceID has committed. It must not block for long,
+	// because the webhook's response waits for it.
+	CallChanged(ctx context.Context, workspaceID, callID string)
 }
 
 // Service handles the webhooks of every telephony connection, the routing
@@ -54,6 +89,9 @@ type Service struct {
 	httpClient  *http.Client
 	now         func() time.Time
 	metrics     metrics
+	notifier    Notifier
+	crm         CRMLookup
+	events      webhooks.Emitter
 
 	mu sync.Mutex
 	// deadlines holds the routing deadline of each connection loaded.
@@ -86,6 +124,9 @@ func New(cfg Config) (*Service, error) {
 		httpClient:  cfg.HTTPClient,
 		now:         cfg.Now,
 		metrics:     m,
+		notifier:    cfg.Notifier,
+		crm:         cfg.CRM,
+		events:      cfg.Events,
 		deadlines:   map[string]time.Duration{},
 	}, nil
 }
@@ -95,6 +136,7 @@ type metrics struct {
 	fallbacks       *prometheus.CounterVec
 	recordFailures  *prometheus.CounterVec
 	commandFailures *prometheus.CounterVec
+	lateCRMAnswers  *prometheus.CounterVec
 }
 
 func newMetrics() metrics {
@@ -116,11 +158,15 @@ func newMetrics() metrics {
 			Name: "switchboard_routing_command_failures_total",
 			Help: "REST commands that should have routed a Telnyx or Aircall call and failed.",
 		}, []string{"provider"}),
+		lateCRMAnswers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_routing_late_crm_answers_total",
+			Help: "CRM responses that came after the CRM step's deadline, on connections that reroute on them, by outcome: rerouted, same_route, no_contact, lookup_failed or reroute_failed.",
+		}, []string{"provider", "outcome"}),
 	}
 }
 
 func (m metrics) register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.routingDuration, m.fallbacks, m.recordFailures, m.commandFailures} {
+	for _, c := range []prometheus.Collector{m.routingDuration, m.fallbacks, m.recordFailures, m.commandFailures, m.lateCRMAnswers} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}

@@ -83,7 +83,9 @@ func (s *Service) HandleWebhook(ctx context.Context, h Hook) (telephony.Answer, 
 // routeCall decides where the call of events[routed] goes within budget,
 // stores the events with what is left of it, and returns the answer. For
 // Telnyx and Aircall it also sends the route as a REST command, unless the
-// routing event was a retried delivery that is stored already.
+// routing event was a retried delivery that is stored already. When the
+// CRM responds after the CRM step's deadline, its response may reroute
+// the call later (see rerouteOnLateResponse).
 func (s *Service) routeCall(ctx, budget context.Context, conn *connection, h Hook, events []telephony.CallEvent, routed int, received time.Time) telephony.Answer {
 	ev := events[routed]
 	d := s.decide(budget, conn, ev, true)
@@ -100,6 +102,9 @@ func (s *Service) routeCall(ctx, budget context.Context, conn *connection, h Hoo
 
 	if asyncRouting(conn.Provider) && newRoute {
 		s.sendRoute(ctx, conn, ev, d.Route)
+	}
+	if d.lateCRM != nil && newRoute {
+		go s.rerouteOnLateResponse(conn, ev, d.Route, d.At, d.lateCRM)
 	}
 	return answer
 }

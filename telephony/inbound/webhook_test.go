@@ -188,7 +188,7 @@ func TestWebhookWithStoreClosedAndNoConnectionLoaded(t *testing.T) {
 
 	_, err := h.svc.HandleWebhook(h.ctx, twilioHook(conn, "voice", twilioVoice("CA1", "+14155550123")))
 
-	require.ErrorIs(t, err, inbound.ErrStoreUnavailable)
+	require.ErrorIs(t, err, inbound.ErrConnectionUnavailable)
 }
 
 func TestRoutingDurationObserved(t *testing.T) {
