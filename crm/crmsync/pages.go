@@ -67,6 +67,15 @@ func (r *runner) sync(ctx context.Context) error {
 	}
 
 	since := r.state.Checkpoint.Time
+	if r.progress.Page != "" && r.progress.SeenUntil != 0 {
+		// An interrupted run lists again from the latest change it stored
+		// rather than from the connector's page cursor. Listings are in
+		// change order, so nothing before that time is missed, while a
+		// cursor that is an offset (HubSpot's search) would skip records
+		// that changed during the interruption and moved up the order.
+		since = time.UnixMilli(r.progress.SeenUntil)
+		r.progress.Page = ""
+	}
 	for {
 		listed, err := connector.ListChanged(ctx, since, r.progress.Page)
 		if err != nil {
