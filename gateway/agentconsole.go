@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"io/fs"
 	"net/http"
 	"regexp"
 	"sync"
@@ -44,27 +43,9 @@ func agentConsoleCSP(host string) string {
 
 var agentConsoleFiles = sync.OnceValue(loadAgentConsoleFiles)
 
-// loadAgentConsoleFiles reads every file of the agent console once. It
-// panics when the embedded files cannot be read, which only a broken build
-// causes.
+// loadAgentConsoleFiles reads every file of the agent console once.
 func loadAgentConsoleFiles() map[string]staticFile {
-	files := map[string]staticFile{}
-	root := web.Agent()
-	err := fs.WalkDir(root, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		body, err := fs.ReadFile(root, name)
-		if err != nil {
-			return err
-		}
-		files[name] = newStaticFile(name, body)
-		return nil
-	})
-	if err != nil {
-		panic("read embedded agent console files: " + err.Error())
-	}
-	return files
+	return loadStaticFiles(web.Agent(), "agent console")
 }
 
 // serveAgentConsole serves the agent console page. It needs no credential:

@@ -75,11 +75,15 @@ var (
 	docsFiles = sync.OnceValue(loadDocsFiles)
 )
 
-// loadDocsFiles reads every file of the reference page once. It panics
-// when the embedded files cannot be read, which only a broken build causes.
+// loadDocsFiles reads every file of the reference page once.
 func loadDocsFiles() map[string]staticFile {
+	return loadStaticFiles(web.Docs(), "API reference")
+}
+
+// loadStaticFiles reads every file of root once. It panics when the
+// embedded files cannot be read, which only a broken build causes.
+func loadStaticFiles(root fs.FS, what string) map[string]staticFile {
 	files := map[string]staticFile{}
-	root := web.Docs()
 	err := fs.WalkDir(root, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -92,7 +96,7 @@ func loadDocsFiles() map[string]staticFile {
 		return nil
 	})
 	if err != nil {
-		panic("read embedded API reference files: " + err.Error())
+		panic("read embedded " + what + " files: " + err.Error())
 	}
 	return files
 }
