@@ -128,7 +128,7 @@ func benchLookups(ctx context.Context, t *target, w workspace, n, count, concurr
 	progress(t.name, "lookup: %.0f requests/s, p99 %s", float64(count)/elapsed.Seconds(), formatLatency(stats.p99))
 
 	return result{
-		benchmark: fmt.Sprintf("phone lookup, %d clients", concurrency),
+		benchmark: fmt.Sprintf("phone lookup, %d %s", concurrency, plural(concurrency, "client", "clients")),
 		count:     count,
 		elapsed:   elapsed,
 		rate:      float64(count) / elapsed.Seconds(),
@@ -174,6 +174,13 @@ func runLookups(ctx context.Context, t *target, w workspace, reqs []lookupReques
 	wg.Wait()
 	elapsed := time.Since(start)
 	return latencies, elapsed, firstErr
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 var emptyData = []byte(`"data":[]`)
