@@ -10,8 +10,8 @@ import (
 
 const (
 	// maxCachedStatements bounds the statements one Store keeps prepared.
-	// The code has a few hundred static queries; once the cache is full,
-	// further query texts run unprepared, as before the cache existed.
+	// The store has about a hundred static queries. Once the cache is
+	// full, further query texts run unprepared.
 	maxCachedStatements = 512
 	// maxCachedStatementArgs bounds the arguments of a cached query. Longer
 	// ones are the multi-row INSERT and long IN-list statements of bulk
@@ -27,10 +27,11 @@ const (
 // preparation inside a transaction.
 //
 // NOTE: on PostgreSQL the statements are named, server-side prepared
-// statements. They do not survive a connection pooler in transaction mode
-// (such as PgBouncer before 1.21), and a migration that changes the columns
-// of a table they read makes them fail with "cached plan must not change
-// result type" until the process restarts.
+// statements. A connection pooler in transaction mode breaks them unless it
+// tracks prepared statements (PgBouncer does from 1.21 when
+// max_prepared_statements is set). A migration by another process that
+// changes the type of a column they return makes them fail with "cached
+// plan must not change result type" until their connections close.
 type stmtCache struct {
 	db *sqlx.DB
 	// stmts maps a query text before Rebind to its *sqlx.Stmt, or to
@@ -70,7 +71,8 @@ func (c *stmtCache) lookup(query string) (*sqlx.Stmt, bool) {
 
 // prepare returns the statement of query, preparing it on a pooled
 // connection when it is new. It returns nil without error when query is
-// not to be cached or another caller is preparing it: run it unprepared.
+// not to be cached or another caller is preparing it, and the caller then
+// runs query unprepared.
 func (c *stmtCache) prepare(ctx context.Context, query string, args int) (*sqlx.Stmt, error) {
 	if stmt, ok := c.lookup(query); ok || args > maxCachedStatementArgs {
 		return stmt, nil
@@ -96,8 +98,8 @@ func (c *stmtCache) prepareInBackground(query string, args int) {
 }
 
 // reserve stores pendingStmt for query and reports whether the caller is
-// to prepare it with fill: false when the cache is full or closed, or
-// query already has an entry.
+// to prepare it with fill. It reports false when the cache is full or
+// closed, or when query already has an entry.
 func (c *stmtCache) reserve(query string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

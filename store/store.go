@@ -163,9 +163,10 @@ func (q *Queries) exec(ctx context.Context, query string, args ...any) (sql.Resu
 }
 
 // prepared returns the cached statement of query bound to q's handle, and
-// done to call after running it. It returns a nil statement when query is
-// to run unprepared this time: not cached, or new inside a transaction,
-// where it is prepared in the background for later runs.
+// done to call after running it. The statement is nil when query is to run
+// unprepared this time, because it is not cached or because it is new
+// inside a transaction, where it is prepared in the background for later
+// runs.
 func (q *Queries) prepared(ctx context.Context, query string, args int) (stmt *sqlx.Stmt, done func() error, err error) {
 	tx, inTx := q.db.(*sqlx.Tx)
 	if !inTx {

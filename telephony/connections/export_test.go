@@ -9,7 +9,7 @@ import (
 // RevalidateAfter is revalidateAfter, for tests in package connections_test.
 const RevalidateAfter = revalidateAfter
 
-// FakeClock is the clock Load reads in a test: it stands still until
+// FakeClock is the clock Load reads in a test. Its time changes only when
 // Advance moves it.
 type FakeClock struct {
 	mu  sync.Mutex

@@ -110,8 +110,8 @@ func TestLoadReadsDatabaseOncePerInterval(t *testing.T) {
 			require.NoError(t, err)
 
 			// An unchanged connection read again after RevalidateAfter
-			// starts a new interval, in which Load reads nothing: with the
-			// database closed it still returns a current copy.
+			// starts a new interval, in which Load reads nothing. With the
+			// database closed it still returns a copy not marked Stale.
 			clock.Advance(connections.RevalidateAfter)
 			_, err = f.svc.Load(f.ctx, s.ID)
 			require.NoError(t, err)

@@ -150,11 +150,19 @@ func statusEvents(before, after telephony.Status) []webhooks.EventType {
 // ends, and creates it from ev when there is none. Two webhooks of one new
 // call may race: the loser's insert finds the winner's row, which is then
 // read under lock and updated like any existing call.
+//
+// A routing event (d set) usually opens a new call, so callFor inserts
+// first and reads the existing row only when the insert conflicts: one
+// statement fewer per new call. Other events usually belong to an existing
+// call and would need a contact lookup to build the insert, so for them
+// callFor reads first.
 func (s *Service) callFor(ctx context.Context, q *store.Queries, conn *connection, ev telephony.CallEvent, d *decision) (call store.Call, created bool, err error) {
 	key := recordKey(ev)
-	call, err = q.GetCallByProviderIDForUpdate(ctx, conn.ID, key)
-	if err == nil || !errors.Is(err, store.ErrNotFound) {
-		return call, false, err
+	if d == nil {
+		call, err = q.GetCallByProviderIDForUpdate(ctx, conn.ID, key)
+		if err == nil || !errors.Is(err, store.ErrNotFound) {
+			return call, false, err
+		}
 	}
 
 	call = store.Call{

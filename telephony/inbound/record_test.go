@@ -131,6 +131,46 @@ func TestConcurrentEventsOfNewCall(t *testing.T) {
 	})
 }
 
+// TestConcurrentEventsOfRoutedCall sends every event of each new call at
+// once, the routing event twice, as a provider retrying it would. Every
+// call must end up as one routed record with three events.
+func TestConcurrentEventsOfRoutedCall(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := setup(t, st)
+		conn := h.connection(t, telephony.ProviderGeneric, genericCreds, knownRule)
+		contact := h.contact(t, "Ann", "+14155550123", `{}`)
+		const calls = 6
+
+		var wg sync.WaitGroup
+		errs := make(chan error, 4*calls)
+		for i := range calls {
+			events := genericCall(fmt.Sprintf("call-%d", i))
+			for _, ev := range append(events, events[0]) {
+				wg.Go(func() {
+					_, err := h.svc.HandleWebhook(h.ctx, genericHook(t, conn, ev))
+					errs <- err
+				})
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+
+		stored := h.calls(t)
+		require.Len(t, stored, calls)
+		for _, call := range stored {
+			require.Equal(t, "completed", call.Status, call.ProviderCallID)
+			require.Equal(t, &contact.ID, call.ContactID, call.ProviderCallID)
+			require.NotNil(t, call.Routing, call.ProviderCallID)
+			events, err := h.store.ListCallEvents(h.ctx, h.workspace.ID, call.ID)
+			require.NoError(t, err)
+			require.Len(t, events, 3, call.ProviderCallID)
+		}
+	})
+}
+
 func TestOutboundCallMatchesCallee(t *testing.T) {
 	h := setup(t, testdb.Open(t, store.SQLite))
 	conn := h.connection(t, telephony.ProviderGeneric, genericCreds)
