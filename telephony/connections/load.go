@@ -19,6 +19,9 @@ const maxCached = 1000
 // edit of a connection or of its workspace, made through this process or
 // another one, reaches calls within this time. Reading both rows on every
 // webhook took 17% of the webhook path's CPU in docs/benchmarks.md.
+//
+// Create and Update of this Service replace the cached copy at once; only
+// edits made through another instance or directly in the database wait.
 const revalidateAfter = time.Second
 
 // clock returns the current time for revalidateAfter. Tests replace it.

@@ -220,3 +220,24 @@ func TestWarmLoadsConnectionsBeforeFirstCall(t *testing.T) {
 		})
 	}
 }
+
+func TestUpdateReachesSameInstanceAtOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		connections.UseFakeClock(t)
+		f := setup(t, st)
+		s, _, err := f.svc.Create(f.ctx, f.ws, vipInput())
+		require.NoError(t, err)
+		_, err = f.svc.Load(f.ctx, s.ID)
+		require.NoError(t, err)
+
+		rules := []routing.Rule{{Name: "all", When: "true", Route: telephony.Route{Kind: telephony.TargetVoicemail}}}
+		_, err = f.svc.Update(f.ctx, f.ws, s.ID, connections.Patch{RoutingRules: &rules})
+		require.NoError(t, err)
+
+		// The fake clock has not moved, so only the refresh on Update can
+		// make the new rules visible.
+		conn, err := f.svc.Load(f.ctx, s.ID)
+		require.NoError(t, err)
+		require.Equal(t, "all", evaluateFrom(t, conn, "+14155550123").Rule)
+	})
+}

@@ -79,7 +79,11 @@ func (svc *Service) Create(ctx context.Context, workspaceID string, in Input) (s
 // preload loads connection id into the cache right after a write, so its
 // calls get their default route even when the database fails before the
 // first webhook. A failure is harmless: the first webhook loads it.
+//
+// The old copy is dropped first, because Load keeps a cached copy for up to
+// revalidateAfter and a routing test right after an edit must see it.
 func (svc *Service) preload(ctx context.Context, id string) {
+	svc.forget(id)
 	_, _ = svc.Load(ctx, id)
 }
 
