@@ -46,8 +46,8 @@ type Field struct {
 	Options []string `json:"options,omitempty"`
 }
 
-// Capabilities is what a connection's credentials may do, as its test
-// found out.
+// Capabilities is the set of operations a connection's credentials
+// allow, as found by its test action.
 type Capabilities struct {
 	// Account names the CRM account or portal the credentials belong to.
 	Account        string   `json:"account"`

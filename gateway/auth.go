@@ -158,7 +158,8 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requireScope answers 403 unless the principal holds scope.
+// requireScope rejects the request with 403 unless the principal holds
+// scope.
 func requireScope(scope string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -218,8 +219,9 @@ func (a *authenticator) authenticateKey(ctx context.Context, token string) (*Pri
 	return &Principal{WorkspaceID: key.WorkspaceID, CredentialID: key.ID, Scopes: key.Scopes}, nil
 }
 
-// touch records the key's last use at most once a minute per key, so busy
-// keys do not turn every read into a write.
+// touch records the key's last use at most once a minute per key and
+// process, so busy keys do not turn every read into a write. Several
+// instances each write their own minute.
 func (a *authenticator) touch(ctx context.Context, keyID string) {
 	t := time.Now()
 	a.mu.Lock()

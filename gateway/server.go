@@ -134,7 +134,7 @@ func New(cfg Config, deps Deps) *Server {
 // Handler returns the server as an http.Handler, for tests and embedding.
 func (s *Server) Handler() http.Handler { return s.echo }
 
-// Serve answers requests on ln until ctx is cancelled, then stops taking
+// Serve handles requests on ln until ctx is cancelled, then stops taking
 // new connections and waits up to drain for in-flight requests to finish.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
 	srv := &http.Server{
