@@ -88,6 +88,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Deferred after st.Close, so the background attempts to store routing
+	// webhooks stop before the store closes.
+	defer calls.Close()
 	workers := river.NewWorkers()
 	hooks.Register(workers)
 	crmsync.AddWorkers(workers, crmsync.NewEngine(crmsync.Config{

@@ -72,6 +72,7 @@ func setup(t *testing.T, st *store.Store) *harness {
 	}
 	h.svc, err = inbound.New(cfg)
 	require.NoError(t, err)
+	t.Cleanup(h.svc.Close)
 
 	h.workspace = store.Workspace{Name: "Acme", DefaultRegion: "US", TimeZone: "UTC"}
 	require.NoError(t, st.CreateWorkspace(ctx, &h.workspace))

@@ -96,6 +96,14 @@ type Service struct {
 	mu sync.Mutex
 	// deadlines holds the routing deadline of each connection loaded.
 	deadlines map[string]time.Duration
+	// pendingRecords counts the routing webhooks whose events wait in
+	// storeLater; stopped is set by Close.
+	pendingRecords int
+	stopped        bool
+	// stopCtx ends the attempts of storeLater; retries waits for them.
+	stopCtx     context.Context
+	stopRetries context.CancelFunc
+	retries     sync.WaitGroup
 }
 
 // New returns a Service and registers its metrics with cfg.Registry.
@@ -117,7 +125,10 @@ func New(cfg Config) (*Service, error) {
 		}
 	}
 
+	stopCtx, stopRetries := context.WithCancel(context.Background())
 	return &Service{
+		stopCtx:     stopCtx,
+		stopRetries: stopRetries,
 		store:       cfg.Store,
 		connections: cfg.Connections,
 		log:         cfg.Log.Named("inbound"),
@@ -135,6 +146,8 @@ type metrics struct {
 	routingDuration *prometheus.HistogramVec
 	fallbacks       *prometheus.CounterVec
 	recordFailures  *prometheus.CounterVec
+	recordsDropped  *prometheus.CounterVec
+	pendingRecords  prometheus.Gauge
 	commandFailures *prometheus.CounterVec
 	lateCRMAnswers  *prometheus.CounterVec
 }
@@ -152,8 +165,16 @@ func newMetrics() metrics {
 		}, []string{"provider", "reason"}),
 		recordFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_call_record_failures_total",
-			Help: "Routing webhooks that were answered but whose call event could not be stored.",
+			Help: "Routing webhooks that were answered but whose call event could not be stored at the first attempt; later attempts follow in the background.",
 		}, []string{"provider"}),
+		recordsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_call_records_dropped_total",
+			Help: "Call events of answered routing webhooks given up without being stored, because too many already waited for the database or the gateway was stopping.",
+		}, []string{"provider"}),
+		pendingRecords: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchboard_call_records_pending",
+			Help: "Call events of answered routing webhooks that wait in memory for the database to store them.",
+		}),
 		commandFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_routing_command_failures_total",
 			Help: "REST commands that should have routed a Telnyx or Aircall call and failed.",
@@ -166,7 +187,9 @@ func newMetrics() metrics {
 }
 
 func (m metrics) register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.routingDuration, m.fallbacks, m.recordFailures, m.commandFailures, m.lateCRMAnswers} {
+	for _, c := range []prometheus.Collector{
+		m.routingDuration, m.fallbacks, m.recordFailures, m.recordsDropped, m.pendingRecords, m.commandFailures, m.lateCRMAnswers,
+	} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}

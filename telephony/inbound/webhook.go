@@ -38,7 +38,7 @@ type Hook struct {
 // disabled or other provider's connection), telephony.ErrBadSignature,
 // telephony.ErrMalformed or ErrStoreUnavailable. A webhook that waits for a
 // route gets one whenever the connection could be loaded, even when its
-// event could not be stored.
+// event could not be stored in time; storeLater then keeps trying.
 func (s *Service) HandleWebhook(ctx context.Context, h Hook) (telephony.Answer, error) {
 	start := time.Now()
 	received := s.now()
@@ -95,9 +95,9 @@ func (s *Service) routeCall(ctx, budget context.Context, conn *connection, h Hoo
 	if err != nil {
 		newRoute = true // unknown, so route rather than leave the call parked
 		s.metrics.recordFailures.WithLabelValues(string(conn.Provider)).Inc()
-		s.log.Error("event of a routing webhook not stored; the route was still returned",
-			zap.String("workspace_id", conn.WorkspaceID), zap.String("connection_id", conn.ID),
-			zap.String("provider_call_id", ev.ProviderCallID), zap.Bool("stale_connection", conn.Stale), zap.Error(err))
+		s.log.Error("event of a routing webhook not stored; the route was still returned and storing is retried",
+			s.callFields(conn, ev.ProviderCallID, zap.Bool("stale_connection", conn.Stale), zap.Error(err))...)
+		s.storeLater(conn, h, events, d, received)
 	}
 
 	if asyncRouting(conn.Provider) && newRoute {
