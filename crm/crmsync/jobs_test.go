@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
 
@@ -61,6 +62,27 @@ func TestRequestEnqueuesOneRunPerConnection(t *testing.T) {
 		require.Equal(t, store.CRMSyncIdle, status.State)
 		require.Nil(t, status.LastRun)
 		require.Equal(t, []string{"crm_sync"}, f.jobKinds(t, q))
+	})
+}
+
+func TestRequestStartsWaitingRunNow(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st)
+		q := f.newQueue(t)
+		later := time.Now().Add(time.Hour)
+		waiting, err := q.Client().Insert(f.ctx, RunArgs{WorkspaceID: f.ws, ConnectionID: f.conn.ID}, &river.InsertOpts{ScheduledAt: later})
+		require.NoError(t, err)
+		require.Equal(t, rivertype.JobStateScheduled, waiting.Job.State)
+
+		_, err = NewService(st, q).Request(f.ctx, f.ws, f.conn.ID)
+		require.NoError(t, err)
+
+		res, err := q.Client().JobList(f.ctx, river.NewJobListParams().First(10))
+		require.NoError(t, err)
+		require.Len(t, res.Jobs, 1, "no second run is enqueued")
+		require.Equal(t, waiting.Job.ID, res.Jobs[0].ID)
+		require.Equal(t, rivertype.JobStateAvailable, res.Jobs[0].State)
+		require.True(t, res.Jobs[0].ScheduledAt.Before(later), "the run no longer waits for its scheduled time")
 	})
 }
 

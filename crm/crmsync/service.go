@@ -88,7 +88,7 @@ func (s *Service) Status(ctx context.Context, workspaceID, id string) (Status, e
 
 // Request enqueues a run of the connection id of workspaceID now and
 // returns its status. When a run of it is already queued or running, no
-// second one is enqueued.
+// second one is enqueued, and a run that waits for a retry starts now.
 func (s *Service) Request(ctx context.Context, workspaceID, id string) (Status, error) {
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		if _, err := q.GetCRMConnection(ctx, workspaceID, id); err != nil {
@@ -97,7 +97,7 @@ func (s *Service) Request(ctx context.Context, workspaceID, id string) (Status, 
 		if s.queue == nil {
 			return ErrNoQueue
 		}
-		return s.queue.InsertTx(ctx, q, RunArgs{WorkspaceID: workspaceID, ConnectionID: id}, nil)
+		return s.queue.InsertNowTx(ctx, q, RunArgs{WorkspaceID: workspaceID, ConnectionID: id}, nil)
 	})
 	if err != nil {
 		return Status{}, err

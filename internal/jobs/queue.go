@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
 	"go.uber.org/zap"
 
 	"github.com/switchboard-oss/switchboard/store"
@@ -288,6 +289,32 @@ func (q *Queue) InsertTx(ctx context.Context, tx *store.Queries, args river.JobA
 	}
 	if _, err := q.client.InsertTx(ctx, sqlTx, args, opts); err != nil {
 		return fmt.Errorf("enqueue %s job: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// InsertNowTx is InsertTx for work requested by a person, such as "sync
+// now". When a unique job of the same arguments already waits for a retry or
+// a scheduled time, InsertNowTx makes that job available at once instead of
+// leaving the request to wait behind its backoff. A job that is running or
+// available already is left as it is.
+func (q *Queue) InsertNowTx(ctx context.Context, tx *store.Queries, args river.JobArgs, opts *river.InsertOpts) error {
+	sqlTx := tx.Tx()
+	if sqlTx == nil {
+		return ErrNoTransaction
+	}
+	res, err := q.client.InsertTx(ctx, sqlTx, args, opts)
+	if err != nil {
+		return fmt.Errorf("enqueue %s job: %w", args.Kind(), err)
+	}
+	if !res.UniqueSkippedAsDuplicate || res.Job == nil {
+		return nil
+	}
+	switch res.Job.State {
+	case rivertype.JobStateRetryable, rivertype.JobStateScheduled:
+		if _, err := q.client.JobRetryTx(ctx, sqlTx, res.Job.ID); err != nil {
+			return fmt.Errorf("make waiting %s job %d available now: %w", args.Kind(), res.Job.ID, err)
+		}
 	}
 	return nil
 }
