@@ -3,6 +3,7 @@ package inbound
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"go.uber.org/zap"
@@ -70,8 +71,14 @@ func (s *Service) lookupCRM(ctx context.Context, conn *connection, ev telephony.
 	case <-step.Done():
 		s.log.Info("CRM lookup timed out after crm_deadline_ms: routing without its contact, and a late response may reroute the call",
 			crmFields(conn, ev)...)
-		return routing.LookupResult{}, responses
+		return routing.LookupResult{Warning: crmTimeoutWarning(conn)}, responses
 	}
+}
+
+// crmTimeoutWarning is the lookup warning of a CRM step that ran out of
+// the connection's CRM deadline.
+func crmTimeoutWarning(conn *connection) string {
+	return fmt.Sprintf("the CRM lookup timed out after %s, so the rules ran without the CRM's contact", conn.CRMDeadline())
 }
 
 func (s *Service) askCRM(ctx context.Context, conn *connection, number string) crmResponse {
@@ -85,7 +92,10 @@ func (s *Service) askCRM(ctx context.Context, conn *connection, number string) c
 func (s *Service) crmResult(conn *connection, ev telephony.CallEvent, response crmResponse) routing.LookupResult {
 	if response.err != nil {
 		s.log.Debug("CRM lookup failed: routing without its contact", append(crmFields(conn, ev), zap.Error(response.err))...)
-		return routing.LookupResult{}
+		if errors.Is(response.err, context.DeadlineExceeded) {
+			return routing.LookupResult{Warning: crmTimeoutWarning(conn)}
+		}
+		return routing.LookupResult{Warning: "the CRM lookup failed, so the rules ran without the CRM's contact: " + response.err.Error()}
 	}
 	if response.contact == nil {
 		return routing.LookupResult{}
@@ -120,7 +130,8 @@ func (s *Service) rerouteOnLateResponse(conn *connection, ev telephony.CallEvent
 		return
 	}
 
-	if err := s.rerouteStoredCall(ctx, conn, ev, d.Route); err != nil {
+	callID, err := s.rerouteStoredCall(ctx, conn, ev, d.Route)
+	if err != nil {
 		log := s.log.Warn
 		if errors.Is(err, telephony.ErrCallEnded) {
 			log = s.log.Info
@@ -131,6 +142,31 @@ func (s *Service) rerouteOnLateResponse(conn *connection, ev telephony.CallEvent
 	}
 	s.log.Info("call rerouted after the CRM's late response", fields...)
 	s.countLateResponse(conn, lateRerouted)
+
+	d.Replaces = &routed
+	if err := s.recordLateDecision(ctx, conn, ev, d); err != nil {
+		s.log.Warn("recording the decision of a late CRM response failed: the call keeps its first decision on record",
+			append(fields, zap.String("call_id", callID), zap.Error(err))...)
+	}
+}
+
+// recordLateDecision replaces the routing decision stored for the call of
+// ev with d, the decision that rerouted it after a late CRM response.
+func (s *Service) recordLateDecision(ctx context.Context, conn *connection, ev telephony.CallEvent, d routing.Decision) error {
+	var callID string
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		call, err := q.GetCallByProviderIDForUpdate(ctx, conn.ID, recordKey(ev))
+		if err != nil {
+			return err
+		}
+		callID = call.ID
+		applyDecision(&call, &decision{Decision: d})
+		return q.UpdateCall(ctx, &call)
+	})
+	if err == nil {
+		s.notifyChanged(ctx, conn.WorkspaceID, []string{callID})
+	}
+	return err
 }
 
 // decideWithContact runs the connection's rules with the contact of a
@@ -144,8 +180,9 @@ func (s *Service) decideWithContact(ctx context.Context, conn *connection, ev te
 	return routing.Decide(budget, conn.Ruleset, conn.DefaultRoute, lookup, routing.NewCallEnv(ev, conn.ID), at, conn.Location)
 }
 
-// rerouteStoredCall moves the stored call of ev to route through Reroute.
-func (s *Service) rerouteStoredCall(ctx context.Context, conn *connection, ev telephony.CallEvent, route telephony.Route) error {
+// rerouteStoredCall moves the stored call of ev to route through Reroute
+// and returns the call's id.
+func (s *Service) rerouteStoredCall(ctx context.Context, conn *connection, ev telephony.CallEvent, route telephony.Route) (string, error) {
 	var callID string
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		call, err := q.GetCallByProviderIDForUpdate(ctx, conn.ID, recordKey(ev))
@@ -153,10 +190,10 @@ func (s *Service) rerouteStoredCall(ctx context.Context, conn *connection, ev te
 		return err
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	_, err = s.Reroute(ctx, conn.WorkspaceID, callID, route)
-	return err
+	return callID, err
 }
 
 func (s *Service) countLateResponse(conn *connection, outcome string) {

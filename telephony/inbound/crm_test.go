@@ -168,6 +168,11 @@ func TestCRMFailureRoutesWithoutContact(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, twimlUnknownQueue, string(answer.Body), "the rules run without a contact instead of falling back")
 	require.Zero(t, counterValue(t, c.registry, "switchboard_routing_fallbacks_total"))
+	call, _ := c.onlyCall(t)
+	var decision routing.Decision
+	require.NoError(t, json.Unmarshal(call.Routing, &decision))
+	require.Contains(t, decision.LookupWarning, "the CRM lookup failed")
+	require.Contains(t, decision.LookupWarning, "HTTP 503")
 }
 
 func TestCRMDeadlineGivesDefaultRoute(t *testing.T) {
@@ -183,6 +188,7 @@ func TestCRMDeadlineGivesDefaultRoute(t *testing.T) {
 	var decision routing.Decision
 	require.NoError(t, json.Unmarshal(call.Routing, &decision))
 	require.Equal(t, routing.ReasonNoRuleMatched, decision.Reason, "the CRM deadline ends the CRM step, not the routing decision")
+	require.Equal(t, "the CRM lookup timed out after 100ms, so the rules ran without the CRM's contact", decision.LookupWarning)
 }
 
 func TestLateCRMResponseReroutesCall(t *testing.T) {
@@ -205,6 +211,16 @@ func TestLateCRMResponseReroutesCall(t *testing.T) {
 	form, err := url.ParseQuery(requests[0].Body)
 	require.NoError(t, err)
 	require.Contains(t, form.Get("Twiml"), "<Enqueue>olga</Enqueue>")
+
+	var decision routing.Decision
+	require.Eventually(t, func() bool {
+		call, _ := c.onlyCall(t)
+		decision = routing.Decision{}
+		return json.Unmarshal(call.Routing, &decision) == nil && decision.Replaces != nil
+	}, 10*time.Second, 5*time.Millisecond, "the call's record gets the decision of the reroute")
+	require.Equal(t, defaultRoute, *decision.Replaces)
+	require.Equal(t, "olga", decision.Route.Target)
+	require.NotEmpty(t, decision.ContactID, "the record names the CRM contact the late response found")
 }
 
 func TestLateCRMResponseWithoutContact(t *testing.T) {

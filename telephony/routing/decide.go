@@ -13,6 +13,10 @@ type LookupResult struct {
 	Contact       *ContactEnv // the contact the rules see, nil when none matched
 	Matches       int         // number of contacts with the caller's number
 	AllContactIDs []string    // ids of all of them
+	// Warning is the reason a source was left out of the lookup, such as a CRM
+	// that timed out, when the rules ran without it. Decide copies it to
+	// Decision.LookupWarning.
+	Warning string
 }
 
 // Lookup finds the caller's contact. It may query the database or a CRM and
@@ -62,6 +66,7 @@ func decide(ctx context.Context, rs *Ruleset, def telephony.Route, lookup Lookup
 	}
 
 	decision.ContactIDs = found.AllContactIDs
+	decision.LookupWarning = found.Warning
 	if found.Contact != nil {
 		decision.ContactID = found.Contact.ID
 	}

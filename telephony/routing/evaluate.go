@@ -36,6 +36,13 @@ type Decision struct {
 	// Skipped lists the rules whose condition was true but whose target_expr
 	// gave no usable target, in rule order.
 	Skipped []Skip `json:"skipped,omitempty"`
+	// LookupWarning is the reason the rules ran without a contact source, such
+	// as a CRM lookup that failed or timed out; "" when every source
+	// answered.
+	LookupWarning string `json:"lookup_warning,omitempty"`
+	// Replaces is the route a call had before this decision rerouted it,
+	// after a CRM responded too late for the first decision; nil otherwise.
+	Replaces *telephony.Route `json:"replaces,omitempty"`
 }
 
 // Skip is a rule that matched but did not fire.
