@@ -24,11 +24,13 @@ type answerView struct {
 }
 
 type routingTestView struct {
-	From     telephony.Party  `json:"from"`
-	To       telephony.Party  `json:"to"`
-	Contact  *contactView     `json:"contact"`
-	Decision routing.Decision `json:"decision"`
-	Answer   answerView       `json:"answer"`
+	From    telephony.Party `json:"from"`
+	To      telephony.Party `json:"to"`
+	Contact *contactView    `json:"contact"`
+	// CRMContact is the caller as a real-time CRM lookup found it.
+	CRMContact *crmContactView  `json:"crm_contact"`
+	Decision   routing.Decision `json:"decision"`
+	Answer     answerView       `json:"answer"`
 	// Delivery is "webhook_answer" when the provider reads the route from
 	// the answer, "api_command" when Switchboard sends it through the
 	// provider's REST API (Telnyx, Aircall).
@@ -68,5 +70,42 @@ func (s *Server) testRouting(c echo.Context) error {
 		cv := viewContact(*result.Contact)
 		view.Contact = &cv
 	}
+	if result.CRMContact != nil {
+		view.CRMContact = viewCRMContact(*result.CRMContact)
+	}
 	return c.JSON(http.StatusOK, view)
+}
+
+// crmContactView is a contact found in a CRM during routing. Its id is
+// `{crm connection id}/{record id}`, as in the routing decision.
+type crmContactView struct {
+	ID           string         `json:"id"`
+	ExternalID   string         `json:"external_id"`
+	DisplayName  string         `json:"display_name"`
+	FirstName    string         `json:"first_name"`
+	LastName     string         `json:"last_name"`
+	Company      string         `json:"company"`
+	Emails       []string       `json:"emails"`
+	PhoneNumbers []string       `json:"phone_numbers"`
+	ExtraData    map[string]any `json:"extra_data"`
+	Owner        string         `json:"owner"`
+	CRMURL       string         `json:"crm_url"`
+}
+
+func viewCRMContact(c routing.ContactEnv) *crmContactView {
+	view := crmContactView{
+		ID: c.ID, ExternalID: c.ExternalID, DisplayName: c.DisplayName, FirstName: c.FirstName, LastName: c.LastName,
+		Company: c.Company, Emails: c.Emails, PhoneNumbers: c.PhoneNumbers, ExtraData: c.ExtraData,
+		Owner: c.Owner, CRMURL: c.CRMURL,
+	}
+	if view.Emails == nil {
+		view.Emails = []string{}
+	}
+	if view.PhoneNumbers == nil {
+		view.PhoneNumbers = []string{}
+	}
+	if view.ExtraData == nil {
+		view.ExtraData = map[string]any{}
+	}
+	return &view
 }

@@ -265,6 +265,8 @@ func TestRoutingTestUsesCRM(t *testing.T) {
 	require.Equal(t, "olga's callers", result.Decision.Rule)
 	require.Equal(t, "crm_test/51", result.Decision.ContactID)
 	require.Nil(t, result.Contact)
+	require.NotNil(t, result.CRMContact, "the test shows the contact the CRM found")
+	require.Equal(t, "crm_test/51", result.CRMContact.ID)
 	require.Equal(t, twimlOwnerQueue, string(result.Answer.Body))
 }
 

@@ -23,6 +23,9 @@ type decision struct {
 	Contact *store.Contact
 	// At is the time the rules saw.
 	At time.Time
+	// CRMContact is the contact a CRM lookup found, nil when the CRM was
+	// not asked or found none.
+	CRMContact *routing.ContactEnv
 	// lateCRM delivers the CRM's response when it missed the CRM step's
 	// deadline and the connection reroutes on late responses, else nil.
 	lateCRM <-chan crmResponse
@@ -36,6 +39,7 @@ func (s *Service) decide(ctx context.Context, conn *connection, ev telephony.Cal
 	var mu sync.Mutex
 	var found []store.Contact
 	var late <-chan crmResponse
+	var crmContact *routing.ContactEnv
 	lookup := func(ctx context.Context) (routing.LookupResult, error) {
 		number := lookupNumber(ev)
 		if conn.LookupOrder != connections.LookupCRM {
@@ -53,7 +57,7 @@ func (s *Service) decide(ctx context.Context, conn *connection, ev telephony.Cal
 
 		result, pending := s.lookupCRM(ctx, conn, ev, number, observe)
 		mu.Lock()
-		late = pending
+		late, crmContact = pending, result.Contact
 		mu.Unlock()
 		return result, nil
 	}
@@ -73,6 +77,9 @@ func (s *Service) decide(ctx context.Context, conn *connection, ev telephony.Cal
 		out.Contact = &found[i]
 	}
 	out.lateCRM = late
+	if crmContact != nil && crmContact.ID == d.ContactID {
+		out.CRMContact = crmContact
+	}
 	mu.Unlock()
 
 	if observe {

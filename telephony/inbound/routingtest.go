@@ -20,8 +20,11 @@ type RoutingTest struct {
 	// Event is the incoming call as the rules saw it.
 	Event    telephony.CallEvent
 	Decision routing.Decision
-	// Contact is the matched contact, nil when none matched.
+	// Contact is the matched phonebook contact, nil when none matched.
 	Contact *store.Contact
+	// CRMContact is the contact a real-time CRM lookup found, nil when
+	// the caller was found in a phonebook, or nowhere.
+	CRMContact *routing.ContactEnv
 	// Answer is the webhook answer the provider would get. Telnyx and
 	// Aircall take the route as a REST command instead, so theirs is an
 	// empty acknowledgement and Command is true.
@@ -64,11 +67,12 @@ func (s *Service) TestRoute(ctx context.Context, workspaceID, connectionID, from
 	d := s.decide(budget, conn, ev, false)
 
 	return RoutingTest{
-		Event:    ev,
-		Decision: d.Decision,
-		Contact:  d.Contact,
-		Answer:   conn.adapter.Answer(ev, &d.Route),
-		Command:  asyncRouting(conn.Provider),
+		Event:      ev,
+		Decision:   d.Decision,
+		Contact:    d.Contact,
+		CRMContact: d.CRMContact,
+		Answer:     conn.adapter.Answer(ev, &d.Route),
+		Command:    asyncRouting(conn.Provider),
 	}, nil
 }
 
