@@ -76,6 +76,21 @@ var options = []option{
 	{Env: "SWITCHBOARD_SHUTDOWN_TIMEOUT", Flag: "shutdown-timeout", Default: "15s", Unit: "duration",
 		Help:     "How long a stopping gateway waits for in-flight requests to finish.",
 		Validate: positiveDuration},
+	{Env: "SWITCHBOARD_CRM_CACHE_TTL", Flag: "crm-cache-ttl", Default: "5m", Unit: "duration",
+		Help:     "How long a caller found by a real-time CRM lookup stays cached in memory, so repeated calls skip the CRM.",
+		Validate: positiveDuration},
+	{Env: "SWITCHBOARD_CRM_NEGATIVE_CACHE_TTL", Flag: "crm-negative-cache-ttl", Default: "1m", Unit: "duration",
+		Help:     "How long a number the CRM does not know stays cached as unknown.",
+		Validate: positiveDuration},
+	{Env: "SWITCHBOARD_CRM_CACHE_SIZE", Flag: "crm-cache-size", Default: "10000", Unit: "numbers",
+		Help:     "Phone numbers the CRM lookup cache keeps per gateway process; the least recently used go first.",
+		Validate: positiveInt},
+	{Env: "SWITCHBOARD_CRM_BREAKER_FAILURES", Flag: "crm-breaker-failures", Default: "5", Unit: "consecutive failures",
+		Help:     "Failed CRM lookups in a row that open a CRM connection's circuit breaker; while open, calls route without asking that CRM.",
+		Validate: positiveInt},
+	{Env: "SWITCHBOARD_CRM_BREAKER_TIMEOUT", Flag: "crm-breaker-timeout", Default: "30s", Unit: "duration",
+		Help:     "How long an open CRM circuit breaker waits before one lookup probes the CRM again.",
+		Validate: positiveDuration},
 }
 
 // config is the resolved configuration.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -63,7 +64,14 @@ func (e env) serve(ctx context.Context, args []string) error {
 		log.Info("telephony connections loaded", zap.Int("connections", n))
 	}
 	crmConns := crmconn.New(st, keyring, crmconn.Options{Log: log.Named("crm")})
-	crmLookups, err := lookup.New(lookup.Config{Connections: crmConns, Workspaces: st, Log: log, Registry: registry})
+	crmLookups, err := lookup.New(lookup.Config{
+		Connections: crmConns, Workspaces: st, Log: log, Registry: registry,
+		CacheTTL:        cfg.duration("SWITCHBOARD_CRM_CACHE_TTL"),
+		NegativeTTL:     cfg.duration("SWITCHBOARD_CRM_NEGATIVE_CACHE_TTL"),
+		CacheSize:       int(cfg.int64("SWITCHBOARD_CRM_CACHE_SIZE")),
+		BreakerFailures: uint32(min(cfg.int64("SWITCHBOARD_CRM_BREAKER_FAILURES"), math.MaxUint32)),
+		BreakerTimeout:  cfg.duration("SWITCHBOARD_CRM_BREAKER_TIMEOUT"),
+	})
 	if err != nil {
 		return err
 	}
