@@ -121,6 +121,7 @@ func (s *Server) revokeAPIKey(c echo.Context) error {
 	if err := s.store.RevokeAPIKey(ctx, p.WorkspaceID, c.Param("id")); err != nil {
 		return err
 	}
+	s.auth.keys.forget(c.Param("id"))
 
 	key, err := s.store.GetAPIKey(ctx, p.WorkspaceID, c.Param("id"))
 	if err != nil {

@@ -111,6 +111,8 @@ type authenticator struct {
 	log     *zap.Logger
 	limiter *rateLimiter
 
+	keys *keyCache
+
 	mu        sync.Mutex
 	lastTouch map[string]time.Time
 }
@@ -121,6 +123,7 @@ func newAuthenticator(cfg Config, st *store.Store, kr *secret.Keyring, log *zap.
 		jwtKey:    kr.Subkey(secret.LabelJWT),
 		ttl:       cfg.TokenTTL,
 		log:       log,
+		keys:      newKeyCache(time.Now),
 		lastTouch: map[string]time.Time{},
 	}
 	if cfg.RateLimit > 0 {
@@ -194,7 +197,7 @@ func (a *authenticator) authenticate(ctx context.Context, header string) (*Princ
 
 	// A token dies with its key: revoking the key ends its tokens at once
 	// rather than when they expire.
-	key, err := a.store.GetAPIKey(ctx, p.WorkspaceID, p.CredentialID)
+	key, err := a.keyByID(ctx, p.WorkspaceID, p.CredentialID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && key.RevokedAt != nil) {
 		return nil, newProblem(probUnauthorized, "The API key this access token was issued for was revoked.")
 	}
@@ -205,7 +208,7 @@ func (a *authenticator) authenticate(ctx context.Context, header string) (*Princ
 }
 
 func (a *authenticator) authenticateKey(ctx context.Context, token string) (*Principal, error) {
-	key, err := a.store.GetAPIKeyByHash(ctx, secret.HashToken(token))
+	key, err := a.keyByHash(ctx, secret.HashToken(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, newProblem(probUnauthorized, "The API key is not valid.")
 	}
@@ -217,6 +220,32 @@ func (a *authenticator) authenticateKey(ctx context.Context, token string) (*Pri
 	}
 	a.touch(ctx, key.ID)
 	return &Principal{WorkspaceID: key.WorkspaceID, CredentialID: key.ID, Scopes: key.Scopes}, nil
+}
+
+// keyByHash returns the key whose token hashes to hash, from the cache
+// when it was read within keyCacheTTL.
+func (a *authenticator) keyByHash(ctx context.Context, hash string) (store.APIKey, error) {
+	if key, ok := a.keys.byTokenHash(hash); ok {
+		return key, nil
+	}
+	key, err := a.store.GetAPIKeyByHash(ctx, hash)
+	if err == nil {
+		a.keys.put(key)
+	}
+	return key, err
+}
+
+// keyByID returns the key id of workspaceID, from the cache when it was
+// read within keyCacheTTL.
+func (a *authenticator) keyByID(ctx context.Context, workspaceID, id string) (store.APIKey, error) {
+	if key, ok := a.keys.byKeyID(id); ok && key.WorkspaceID == workspaceID {
+		return key, nil
+	}
+	key, err := a.store.GetAPIKey(ctx, workspaceID, id)
+	if err == nil {
+		a.keys.put(key)
+	}
+	return key, err
 }
 
 // touch records the key's last use at most once a minute per key and
