@@ -275,7 +275,10 @@ func mappingErrors(c echo.Context, err error, rowOf []int) error {
 			}
 			name = fmt.Sprintf("fields[%d]%s", index, suffix)
 		}
-		renamed.Add(name, "%s", f.Reason)
+		// The editor lists the CRM's fields itself, so the API's advice to
+		// list them is left out.
+		reason, _, _ := strings.Cut(f.Reason, "; list the fields with GET")
+		renamed.Add(name, "%s", reason)
 	}
 	return &renamed
 }

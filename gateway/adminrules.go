@@ -126,8 +126,8 @@ func (s *Server) testAdminRouting(c echo.Context) error {
 	return s.renderAdmin(c, http.StatusOK, "rules.html", adminPg)
 }
 
-func rulesPageOf(conn connections.Settings, rules []routing.Rule, defaultRoute telephony.Route) rulesPage {
-	page := rulesPage{
+func rulesPageOf(conn connections.Settings, rules []routing.Rule, defaultRoute telephony.Route) *rulesPage {
+	page := &rulesPage{
 		ID: conn.ID, Name: conn.Name, Provider: string(conn.Provider),
 		DefaultKinds: routeKindChoices(defaultRoute.Kind), DefaultTarget: defaultRoute.Target,
 	}
