@@ -61,15 +61,30 @@ var hookHints = map[telephony.Provider]map[string]string{
 	telephony.ProviderGeneric: {connections.HookEvents: "Your platform posts every call event here, signed with the signing secret below."},
 }
 
+// hookRank orders a connection's webhooks as the platform's console asks
+// for them: the incoming-call hook first, the status or event hook after.
+func hookRank(hook string) int {
+	switch hook {
+	case "voice", "answer":
+		return 0
+	case "status", "event":
+		return 2
+	}
+	return 1
+}
+
 // credentialInput is one credential field of the connection form.
 type credentialInput struct {
 	Name, Label, Hint string
 	Required, Secret  bool
 	// Multiline asks for a <textarea>, for PEM keys.
 	Multiline bool
-	// Value is the submitted value of a non-secret field, or its masked
-	// summary; secrets are never filled in.
+	// Value is the submitted value of a non-secret field; secrets are
+	// never filled in.
 	Value string
+	// Stored is the masked summary of a stored non-secret field, such as
+	// …1234, shown as the placeholder.
+	Stored string
 	// IsSet is true when the stored connection has the field.
 	IsSet bool
 }
@@ -86,6 +101,7 @@ type namedValue struct {
 // telephonyPage is the data of the connection pages.
 type telephonyPage struct {
 	ID, Provider, Name string
+	ProviderLabel      string
 	Enabled            bool
 	Credentials        []credentialInput
 	Phonebooks         []choice
@@ -232,7 +248,7 @@ func (s *Server) deleteAdminTelephony(c echo.Context) error {
 func (s *Server) telephonyDetail(c echo.Context, conn connections.Settings, submitted *connections.Patch) (*adminPage, error) {
 	ctx := c.Request().Context()
 	form := telephonyPage{
-		ID: conn.ID, Provider: string(conn.Provider), Name: conn.Name, Enabled: conn.Enabled,
+		ID: conn.ID, Provider: string(conn.Provider), ProviderLabel: providerLabel(conn.Provider), Name: conn.Name, Enabled: conn.Enabled,
 		DeadlineMillis: strconv.Itoa(conn.DeadlineMillis), CRMDeadlineMillis: strconv.Itoa(conn.CRMDeadlineMillis),
 		RuleCount: len(conn.RoutingRules),
 	}
@@ -252,7 +268,8 @@ func (s *Server) telephonyDetail(c echo.Context, conn connections.Settings, subm
 	form.Credentials = credentialInputs(conn.Provider, connections.Summarize(conn.Provider, conn.Credentials), written)
 
 	urls := connections.WebhookURLs(s.cfg.PublicBaseURL, conn.Provider, conn.ID)
-	for _, hook := range slices.Sorted(maps.Keys(urls)) {
+	hooks := slices.SortedFunc(maps.Keys(urls), func(a, b string) int { return hookRank(a) - hookRank(b) })
+	for _, hook := range hooks {
 		form.WebhookURLs = append(form.WebhookURLs, namedValue{Name: hook, Value: urls[hook], Hint: hookHints[conn.Provider][hook]})
 	}
 	if conn.Provider == telephony.ProviderGeneric {
@@ -337,11 +354,8 @@ func credentialInputs(provider telephony.Provider, summary, written map[string]s
 		}
 		in.Multiline = provider == telephony.ProviderVonage && f.Name == connections.FieldAuthToken
 		_, in.IsSet = summary[f.Name]
-		switch {
-		case !f.Secret && written[f.Name] != "":
-			in.Value = written[f.Name]
-		case !f.Secret:
-			in.Value = summary[f.Name]
+		if !f.Secret {
+			in.Value, in.Stored = written[f.Name], summary[f.Name]
 		}
 		out = append(out, in)
 	}
@@ -349,13 +363,15 @@ func credentialInputs(provider telephony.Provider, summary, written map[string]s
 }
 
 // formCredentials returns the credential inputs of the form that are not
-// empty, so an empty secret input keeps the stored secret. A masked
-// summary shown in a non-secret input (such as …1234) is left out too.
+// empty, so an empty input keeps the stored value.
+//
+// NOTE: an optional credential, such as api_base_url, cannot be removed
+// in the admin UI for this reason; PATCH it to "" through the API.
 func formCredentials(c echo.Context, provider telephony.Provider) map[string]string {
 	out := map[string]string{}
 	for _, f := range connections.CredentialFields(provider) {
 		value := strings.TrimSpace(c.FormValue("credentials." + f.Name))
-		if value == "" || value == "set" || strings.HasPrefix(value, "…") {
+		if value == "" {
 			continue
 		}
 		out[f.Name] = value

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -36,7 +37,9 @@ func (s *Server) usersPage(c echo.Context) (*adminPage, error) {
 	p := principalOf(c)
 	ctx := c.Request().Context()
 
-	data := &usersPage{Scopes: AllScopes}
+	// The agent scope works only in user tokens, so keys are not offered
+	// it.
+	data := &usersPage{Scopes: slices.DeleteFunc(slices.Clone(AllScopes), func(s string) bool { return s == ScopeAgent })}
 	data.NewUser.Role = agents.RoleAgent
 	var err error
 	if data.Users, err = s.store.ListUsers(ctx, p.WorkspaceID); err != nil {

@@ -25,12 +25,27 @@ document.addEventListener("click", (event) => {
   }
 });
 
-function focusFirstInvalid(root) {
-  const invalid = root.querySelector("[aria-invalid=true]");
+// focusFirstInvalid focuses the first invalid field and reports whether
+// there was one.
+function focusFirstInvalid() {
+  const invalid = document.querySelector("[aria-invalid=true]");
   if (invalid) {
     invalid.focus();
   }
+  return Boolean(invalid);
 }
 
-document.addEventListener("DOMContentLoaded", () => focusFirstInvalid(document));
-document.addEventListener("htmx:afterSwap", (event) => focusFirstInvalid(event.detail.target));
+document.addEventListener("DOMContentLoaded", focusFirstInvalid);
+
+// After htmx swaps in a result (a mapping preview, a routing test or a
+// connection test), the result is scrolled into view, unless a field is
+// invalid, which gets the focus instead.
+document.addEventListener("htmx:afterSettle", () => {
+  if (focusFirstInvalid()) {
+    return;
+  }
+  const result = document.querySelector("#preview, #test-result h3, #crm-test-result, .failure");
+  if (result) {
+    result.scrollIntoView({ block: "start" });
+  }
+});
