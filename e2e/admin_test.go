@@ -291,7 +291,7 @@ func (b *browser) load(step string, actions ...chromedp.Action[chromedp.Void]) {
 	b.do(step+": mark the current page", chromedp.Evaluate[chromedp.Void]("window.oldPage = true"))
 	b.do(step, actions...)
 	// Evaluating during the navigation fails, so each failure is retried
-	// until the new page answers.
+	// until the new page has loaded.
 	deadline := time.Now().Add(stepTimeout)
 	for {
 		ctx, cancel := context.WithTimeout(b.ctx, time.Second)

@@ -28,7 +28,7 @@ import (
 const adminPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
-// adminPage is what every admin template receives.
+// adminPage is the data of every admin template.
 type adminPage struct {
 	// Title is the page's heading and the start of its <title>.
 	Title string

@@ -35,7 +35,8 @@ func (s *Server) serveAdminStatic(c echo.Context) error {
 }
 
 // adminBodyLimit caps request bodies of the admin pages at limit bytes
-// before any form is parsed; a larger body fails to parse and gets 413.
+// before any form is parsed. A larger body gets 413 when it declares its
+// length, and otherwise fails to parse.
 func (s *Server) adminBodyLimit(limit int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {

@@ -45,7 +45,7 @@ type mappingPage struct {
 	IsDefault      bool
 	Rows           []mappingRow
 	Fields         []crm.Field
-	// FieldsError says why the CRM's fields could not be listed.
+	// FieldsError is the reason the CRM's fields could not be listed.
 	FieldsError string
 	Preview     *crmconn.Preview
 }

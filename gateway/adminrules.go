@@ -39,11 +39,11 @@ type ruleRow struct {
 	Last  bool
 }
 
-// routingTestResult is what the test box shows.
+// routingTestResult is the result of the test box.
 type routingTestResult struct {
 	inbound.RoutingTest
 	ContactName string
-	// Delivery says how the platform gets the route.
+	// Delivery describes how the platform receives the route.
 	Delivery string
 }
 

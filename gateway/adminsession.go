@@ -25,8 +25,8 @@ const (
 	adminSessionCookie = "switchboard_admin"
 	// adminCSRFCookie holds the CSRF token that every form posts back.
 	adminCSRFCookie = "switchboard_admin_csrf"
-	// adminSessionTTL is how long a session lasts from sign-in, a working
-	// day; there is no idle timeout.
+	// adminSessionTTL is how long a session lasts from sign-in: a working
+	// day. There is no idle timeout.
 	adminSessionTTL = 12 * time.Hour
 	// adminCSRFContextKey is where echo's CSRF middleware puts the token.
 	adminCSRFContextKey = "csrf"
@@ -41,7 +41,7 @@ const (
 
 // secureCookies reports whether cookies of this request get the Secure
 // flag: when the request came over TLS, directly or through a proxy that
-// says so, or when the public base URL is https.
+// sets X-Forwarded-Proto, or when the public base URL is https.
 func (s *Server) secureCookies(c echo.Context) bool {
 	return c.Scheme() == "https" || strings.HasPrefix(s.cfg.PublicBaseURL, "https://")
 }
@@ -186,7 +186,7 @@ func (s *Server) adminSignOut(c echo.Context) error {
 
 // setAdminCookie sets the session cookie, or clears it when token is
 // empty. SameSite=Lax lets the CRM's OAuth redirect, a top-level GET from
-// another site, carry it; CSRF tokens guard every form.
+// another site, carry it. CSRF tokens guard every form.
 func (s *Server) setAdminCookie(c echo.Context, token string, expires time.Time) {
 	cookie := &http.Cookie{
 		Name: adminSessionCookie, Value: token, Path: "/", Expires: expires,

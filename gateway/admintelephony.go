@@ -46,7 +46,8 @@ var credentialLabels = map[telephony.Provider]map[string][2]string{
 	},
 }
 
-// hookHints says where each webhook URL goes at the provider, by hook.
+// hookHints names the setting at the provider that takes each webhook URL,
+// by hook.
 var hookHints = map[telephony.Provider]map[string]string{
 	telephony.ProviderTwilio: {
 		"voice":  `Paste into the phone number's "A call comes in" webhook (HTTP POST).`,
@@ -61,8 +62,8 @@ var hookHints = map[telephony.Provider]map[string]string{
 	telephony.ProviderGeneric: {connections.HookEvents: "Your platform posts every call event here, signed with the signing secret below."},
 }
 
-// hookRank orders a connection's webhooks as the platform's console asks
-// for them: the incoming-call hook first, the status or event hook after.
+// hookRank returns the position of a webhook in the list: the
+// incoming-call hook first, the status or event hook after it.
 func hookRank(hook string) int {
 	switch hook {
 	case "voice", "answer":
@@ -77,7 +78,7 @@ func hookRank(hook string) int {
 type credentialInput struct {
 	Name, Label, Hint string
 	Required, Secret  bool
-	// Multiline asks for a <textarea>, for PEM keys.
+	// Multiline renders a <textarea>, for PEM keys.
 	Multiline bool
 	// Value is the submitted value of a non-secret field; secrets are
 	// never filled in.

@@ -78,8 +78,8 @@ func (s *Server) createAdminUser(c echo.Context) error {
 
 // updateAdminUser saves one user's row: role, extensions, queues and
 // whether the user is disabled. An admin cannot demote or disable
-// themselves, so a workspace never loses its last signed-in admin by
-// mistake.
+// themselves here, so the admin who acts stays an admin and the workspace
+// keeps at least one.
 func (s *Server) updateAdminUser(c echo.Context) error {
 	p := principalOf(c)
 	ctx := c.Request().Context()

@@ -1,10 +1,9 @@
 // Package fakecrm is a HubSpot-shaped CRM for trying Switchboard and for
-// browser tests, served on loopback from memory. It answers the requests
-// of the HubSpot connector (crm/hubspot) the way HubSpot's CRM v3 APIs
-// document them: account details, contacts, their search, properties and
-// owners, and an OAuth 2.0 authorization-code flow that approves every
-// request at once. It keeps no state on disk and checks nothing but the
-// bearer token.
+// browser tests, served on loopback from memory. It serves the requests
+// of the HubSpot connector (crm/hubspot) in the shapes that connector
+// decodes: account details, contacts, their search, properties and
+// owners. Its OAuth 2.0 authorization-code flow approves every request at
+// once. It keeps no state on disk and checks nothing but the bearer token.
 package fakecrm
 
 import (
@@ -233,8 +232,8 @@ type searchBody struct {
 }
 
 // search serves the modified-since search of a sync and the phone search
-// of a lookup. A contact matches when any filter group matches; a group
-// matches when its lastmodifieddate filter holds or one of its phone
+// of a lookup. A contact matches when any filter group matches. A group
+// matches when its lastmodifieddate filter holds, or when one of its phone
 // values equals the contact's number.
 func (f *CRM) search(w http.ResponseWriter, r *http.Request) {
 	var body searchBody
