@@ -336,3 +336,40 @@ func postTwilio(t *testing.T, hookURL string, params url.Values, signature strin
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestAdminConnectsCRMWithOAuth connects the fake HubSpot with OAuth: the
+// consent redirect ends back on the connection's admin page.
+func TestAdminConnectsCRMWithOAuth(t *testing.T) {
+	b := newBrowser(t)
+	e := setupAdmin(t)
+	b.do("sign in",
+		chromedp.Navigate(e.URL+"/admin/sign-in"),
+		chromedp.SendKeys(chromedp.ID("f-email"), adminEmail),
+		chromedp.SendKeys(chromedp.ID("f-password"), adminPassword+"\r"),
+		chromedp.WaitVisible(chromedp.CSS("ol.steps")))
+
+	b.do("fill an OAuth connection",
+		chromedp.Navigate(e.URL+"/admin/crm/new?kind=hubspot"),
+		chromedp.WaitVisible(chromedp.ID("f-name")),
+		chromedp.SendKeys(chromedp.ID("f-name"), "HubSpot OAuth"),
+		chromedp.Click(chromedp.CSS(`input[name="auth.type"][value="oauth2"]`)),
+		chromedp.Click(chromedp.CSS(`details summary`)),
+		chromedp.SendKeys(chromedp.ID("f-auth-client_id"), "client-1"),
+		chromedp.SendKeys(chromedp.ID("f-auth-client_secret"), "client-secret-1"),
+		chromedp.SendKeys(chromedp.ID("f-auth-authorize_url"), e.CRMURL+"/oauth/authorize"),
+		chromedp.SendKeys(chromedp.ID("f-auth-token_url"), e.CRMURL+"/oauth/v1/token"),
+		chromedp.SendKeys(chromedp.ID("f-base_url"), e.CRMURL))
+	require.Equal(t, e.URL+"/oauth/callback/crm", run(b, chromedp.Value(chromedp.ID("f-redirect_uri"))))
+	b.load("create the connection", chromedp.Click(chromedp.CSS(`form[action="/admin/crm"] button[type=submit]`)))
+	require.Contains(t, b.text("#crm-auth"), "not authorized")
+
+	b.load("authorize at the CRM", chromedp.Click(chromedp.ID("crm-authorize")))
+	location := run(b, chromedp.Location())
+	require.True(t, strings.HasPrefix(location, e.URL+"/admin/crm/crm_"), "landed on %s", location)
+	require.Contains(t, b.text(".notice"), "The CRM granted access")
+	require.Contains(t, b.text("#crm-auth"), "ready")
+	b.do("test the connection", chromedp.Click(chromedp.ID("crm-test")), chromedp.WaitVisible(chromedp.ID("crm-test-result")))
+	require.Contains(t, b.text("#crm-test-result"), "HubSpot portal")
+	b.adminShot("crm-oauth")
+	b.checkNoProblems()
+}

@@ -152,7 +152,7 @@ func (s *Server) adminRoutes() {
 	a.POST("/crm/:id", s.updateAdminCRM)
 	a.POST("/crm/:id/delete", s.deleteAdminCRM)
 	a.POST("/crm/:id/test", s.testAdminCRM)
-	a.POST("/crm/:id/authorize", s.authorizeAdminCRM)
+	a.GET("/crm/:id/authorize", s.authorizeAdminCRM)
 	a.POST("/crm/:id/sync", s.syncAdminCRM)
 	a.GET("/crm/:id/mapping", s.showAdminMapping)
 	a.POST("/crm/:id/mapping", s.saveAdminMapping)
