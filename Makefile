@@ -6,7 +6,7 @@ BIN      := bin/switchboard
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: build run test test-sqlite bench demo lint clean
+.PHONY: build run test test-sqlite bench demo fake-crm lint clean
 
 build: ## Build the switchboard binary into bin/
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/switchboard
@@ -26,6 +26,9 @@ bench: build ## Run the benchmarks recorded in docs/benchmarks.md
 
 demo: ## Replay signed Twilio and Telnyx webhooks against a throwaway gateway on SQLite; exits 1 if any check fails
 	$(GO) run ./cmd/demo
+
+fake-crm: ## Serve a HubSpot-shaped fake CRM on 127.0.0.1:8090 to try the admin UI with
+	$(GO) run ./cmd/fakecrm
 
 lint: ## Static checks
 	$(GO) vet ./...

@@ -223,12 +223,19 @@ func (s screen) emulate() chromedp.Action[chromedp.Void] {
 // test-output/agent/<name>-<screen>.png, then sets the laptop viewport back.
 func (b *browser) screenshot(name string, on screen) {
 	b.t.Helper()
+	b.screenshotTo(screenshotDir, name, on, chromedp.CaptureScreenshot())
+}
+
+// screenshotTo writes a PNG that capture takes on screen to
+// dir/<name>-<screen>.png, then sets the laptop viewport back.
+func (b *browser) screenshotTo(dir, name string, on screen, capture chromedp.Action[[]byte]) {
+	b.t.Helper()
 	b.resize(on.emulate())
-	png := run(b, chromedp.CaptureScreenshot())
+	png := run(b, capture)
 	b.resize(laptop.emulate())
 
-	require.NoError(b.t, os.MkdirAll(screenshotDir, 0o755))
-	path := filepath.Join(screenshotDir, name+"-"+on.name+".png")
+	require.NoError(b.t, os.MkdirAll(dir, 0o755))
+	path := filepath.Join(dir, name+"-"+on.name+".png")
 	require.NoError(b.t, os.WriteFile(path, png, 0o644))
 	b.t.Logf("screenshot: %s", path)
 }

@@ -6,5 +6,6 @@
 // The package has no code outside its tests. The tests fail when Chromium is
 // missing, because CI must prove the pages work; set
 // SWITCHBOARD_TEST_SKIP_BROWSER=1 to skip them on a machine without it.
-// Screenshots are written to test-output/agent/ at the repository root.
+// Screenshots are written to test-output/agent/ and test-output/admin/ at
+// the repository root; SWITCHBOARD_E2E_OUTPUT moves the admin UI's.
 package e2e

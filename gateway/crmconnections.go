@@ -384,6 +384,11 @@ func (s *Server) completeCRMAuthorization(c echo.Context) error {
 	if prefersJSON(c.Request()) {
 		return c.JSON(http.StatusOK, viewCRMConnection(conn))
 	}
+	// An admin who started the consent in the admin UI goes back to the
+	// connection's page there.
+	if s.adminSessionWorkspace(c) == conn.WorkspaceID {
+		return c.Redirect(http.StatusSeeOther, "/admin/crm/"+conn.ID+"?notice=authorized")
+	}
 	c.Response().Header().Set("Content-Security-Policy", "default-src 'none'")
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().WriteHeader(http.StatusOK)

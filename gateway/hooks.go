@@ -44,6 +44,7 @@ func (s *Server) receiveWebhook(c echo.Context) error {
 		PublicURL:    strings.TrimRight(s.cfg.PublicBaseURL, "/") + req.RequestURI,
 		Header:       req.Header,
 		Body:         body,
+		RemoteAddr:   c.RealIP(),
 	})
 	if err != nil {
 		return err

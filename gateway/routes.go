@@ -117,4 +117,62 @@ func (s *Server) routes() {
 	v1.GET("/agents/me", s.getMe, agent)
 	v1.GET("/agents/me/calls", s.listMyCalls, agent)
 
+	s.adminRoutes()
+}
+
+// adminRoutes declares the admin web UI under /admin: HTML pages for
+// signed-in admins, each form guarded by a CSRF token. The pages call the
+// same domain services as the /v1 handlers.
+func (s *Server) adminRoutes() {
+	e := s.echo
+	e.GET("/admin/static/*", s.serveAdminStatic)
+
+	pub := e.Group("/admin", s.adminErrors, s.adminBodyLimit(s.cfg.MaxBodyBytes), s.adminCSRF())
+	pub.GET("/sign-in", s.showAdminSignIn)
+	pub.POST("/sign-in", s.adminSignIn)
+	pub.POST("/sign-out", s.adminSignOut)
+
+	a := e.Group("/admin", s.adminErrors, s.adminBodyLimit(s.cfg.MaxBodyBytes), s.adminCSRF(), s.requireAdmin)
+	a.GET("", s.showAdminHome)
+
+	a.GET("/telephony", s.listAdminTelephony)
+	a.GET("/telephony/new", s.newAdminTelephony)
+	a.POST("/telephony", s.createAdminTelephony)
+	a.GET("/telephony/:id", s.showAdminTelephony)
+	a.POST("/telephony/:id", s.updateAdminTelephony)
+	a.POST("/telephony/:id/delete", s.deleteAdminTelephony)
+	a.GET("/telephony/:id/rules", s.showAdminRules)
+	a.POST("/telephony/:id/rules", s.saveAdminRules)
+	a.POST("/telephony/:id/test", s.testAdminRouting)
+
+	a.GET("/crm", s.listAdminCRM)
+	a.GET("/crm/new", s.newAdminCRM)
+	a.POST("/crm", s.createAdminCRM)
+	a.GET("/crm/:id", s.showAdminCRM)
+	a.POST("/crm/:id", s.updateAdminCRM)
+	a.POST("/crm/:id/delete", s.deleteAdminCRM)
+	a.POST("/crm/:id/test", s.testAdminCRM)
+	a.GET("/crm/:id/authorize", s.authorizeAdminCRM)
+	a.POST("/crm/:id/sync", s.syncAdminCRM)
+	a.GET("/crm/:id/mapping", s.showAdminMapping)
+	a.POST("/crm/:id/mapping", s.saveAdminMapping)
+	a.POST("/crm/:id/mapping/preview", s.previewAdminMapping)
+
+	a.GET("/phonebooks", s.listAdminPhonebooks)
+	a.POST("/phonebooks", s.createAdminPhonebook)
+	a.GET("/phonebooks/:id", s.showAdminPhonebook)
+	e.POST("/admin/phonebooks/:id/import", s.importAdminContacts,
+		s.adminErrors, s.adminBodyLimit(s.cfg.MaxImportBytes), s.adminCSRF(), s.requireAdmin)
+	a.GET("/contacts/:id", s.showAdminContact)
+
+	a.GET("/calls", s.listAdminCalls)
+	a.GET("/calls/:id", s.showAdminCall)
+
+	a.GET("/users", s.listAdminUsers)
+	a.POST("/users", s.createAdminUser)
+	a.POST("/users/:id", s.updateAdminUser)
+	a.POST("/keys", s.createAdminKey)
+	a.POST("/keys/:id/revoke", s.revokeAdminKey)
+
+	a.RouteNotFound("/*", s.adminNotFound)
 }

@@ -28,6 +28,8 @@ Usage:
   switchboard apikey list --workspace ID [--json]
   switchboard apikey revoke --workspace ID KEY_ID [--json]
   switchboard import contacts --workspace ID --phonebook ID FILE.csv [--json]
+  switchboard user create --email EMAIL --password-file FILE [--role admin|agent]
+                          [--name NAME] [--workspace ID] [--json]
   switchboard config [--markdown]                show the configuration, secrets hidden
   switchboard version                            print the version
 
@@ -87,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return e.apikey(ctx, rest)
 	case "import":
 		return e.importCmd(ctx, rest)
+	case "user":
+		return e.user(ctx, rest)
 	case "config":
 		return e.showConfig(rest)
 	case "version", "--version":

@@ -263,7 +263,12 @@ Try it:
     export SWITCHBOARD_API_KEY=%s
     curl -H "Authorization: Bearer $SWITCHBOARD_API_KEY" %s/v1/workspace
 
-`, ws.Name, ws.ID, token, token, base)
+To set Switchboard up in the browser, create an admin user, then sign in
+at %s/admin:
+
+    ./bin/switchboard user create --email you@example.com --password-file -
+
+`, ws.Name, ws.ID, token, token, base, base)
 	return nil
 }
 

@@ -80,6 +80,31 @@ func specsOf(p telephony.Provider) []credentialSpec {
 	return append(slices.Clone(specs), apiBaseURLSpec)
 }
 
+// CredentialField is one credential field a provider reads, for building
+// a form.
+type CredentialField struct {
+	// Name is the field's JSON name, such as auth_token.
+	Name     string
+	Required bool
+	// Secret fields are never shown once stored.
+	Secret bool
+}
+
+// CredentialFields lists the credential fields of provider p in the order
+// a form should ask for them, api_base_url last; nil for an unknown
+// provider.
+func CredentialFields(p telephony.Provider) []CredentialField {
+	specs := specsOf(p)
+	if specs == nil {
+		return nil
+	}
+	out := make([]CredentialField, len(specs))
+	for i, spec := range specs {
+		out[i] = CredentialField{Name: spec.name, Required: spec.required, Secret: spec.secret}
+	}
+	return out
+}
+
 // credentialMap returns the non-empty fields of c by JSON name.
 func credentialMap(c telephony.Credentials) map[string]string {
 	all := map[string]string{

@@ -92,6 +92,7 @@ type Service struct {
 	notifier    Notifier
 	crm         CRMLookup
 	events      webhooks.Emitter
+	rejections  rejectionLimiter
 
 	mu sync.Mutex
 	// deadlines holds the routing deadline of each connection loaded.

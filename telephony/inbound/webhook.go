@@ -28,6 +28,9 @@ type Hook struct {
 	PublicURL string
 	Header    http.Header
 	Body      []byte
+	// RemoteAddr is the client address of the request, recorded with a
+	// rejected webhook.
+	RemoteAddr string
 	// Form holds parsed query and form parameters; nil lets each adapter
 	// read them from PublicURL and Body.
 	Form map[string][]string
@@ -52,6 +55,7 @@ func (s *Service) HandleWebhook(ctx context.Context, h Hook) (telephony.Answer, 
 		Method: h.Method, PublicURL: h.PublicURL, Header: h.Header, Body: h.Body, Form: h.Form, Hook: h.Name,
 	}
 	if err := conn.adapter.Verify(req, conn.Credentials, received); err != nil {
+		s.recordRejection(ctx, conn, h, err, received)
 		return telephony.Answer{}, fmt.Errorf("%s webhook for telephony connection %s: %w", h.Provider, h.ConnectionID, err)
 	}
 	events, err := conn.adapter.Parse(req)

@@ -1,0 +1,357 @@
+package gateway
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-oss/switchboard/internal/testdb"
+	"github.com/switchboard-oss/switchboard/store"
+	"github.com/switchboard-oss/switchboard/telephony"
+	"github.com/switchboard-oss/switchboard/telephony/twilio"
+)
+
+const adminTestPassword = "correct horse battery"
+
+// adminBrowser is a client with a cookie jar that does not follow
+// redirects, like a browser whose every step the test checks.
+type adminBrowser struct {
+	t       *testing.T
+	baseURL string
+	client  *http.Client
+	// csrf is the token of the last page read.
+	csrf string
+}
+
+func newAdminBrowser(t *testing.T, baseURL string) *adminBrowser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &adminBrowser{t: t, baseURL: baseURL, client: client}
+}
+
+// csrfInput matches the hidden CSRF input of a page.
+var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+func (b *adminBrowser) get(path string) *testResponse {
+	b.t.Helper()
+	resp, err := b.client.Get(b.baseURL + path)
+	require.NoError(b.t, err)
+	return b.read(resp)
+}
+
+// post sends form with the CSRF token of the last page read, unless form
+// sets _csrf itself.
+func (b *adminBrowser) post(path string, form url.Values) *testResponse {
+	b.t.Helper()
+	if _, ok := form["_csrf"]; !ok {
+		form.Set("_csrf", b.csrf)
+	}
+	resp, err := b.client.PostForm(b.baseURL+path, form)
+	require.NoError(b.t, err)
+	return b.read(resp)
+}
+
+func (b *adminBrowser) read(resp *http.Response) *testResponse {
+	b.t.Helper()
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(b.t, err)
+	if m := csrfInput.FindSubmatch(body); m != nil {
+		b.csrf = string(m[1])
+	}
+	return &testResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}
+}
+
+// signIn signs in as email and requires the redirect to /admin.
+func (b *adminBrowser) signIn(email string) {
+	b.t.Helper()
+	b.get("/admin/sign-in")
+	resp := b.post("/admin/sign-in", url.Values{"email": {email}, "password": {adminTestPassword}})
+	require.Equal(b.t, http.StatusSeeOther, resp.Status, "body: %s", resp.Body)
+	require.Equal(b.t, "/admin", resp.Header.Get("Location"))
+}
+
+// newAdminUser creates a user of role in workspaceID with
+// adminTestPassword.
+func newAdminUser(t *testing.T, st *store.Store, workspaceID, email, role string) store.User {
+	t.Helper()
+	u, err := CreateUser(context.Background(), st.Queries, workspaceID, NewUserInput{Email: email, Name: "Test " + role, Password: adminTestPassword, Role: role})
+	require.NoError(t, err)
+	return u
+}
+
+func TestAdminTemplatesParse(t *testing.T) {
+	pages := adminTemplates()
+
+	for _, name := range []string{"signin.html", "home.html", "telephony_list.html", "telephony_new.html", "telephony_show.html",
+		"rules.html", "crm_list.html", "crm_new.html", "crm_show.html", "mapping.html", "phonebooks.html", "phonebook.html",
+		"contact.html", "calls.html", "call.html", "users.html", "error.html"} {
+		require.Contains(t, pages, name)
+	}
+}
+
+func TestAdminPageRedirectsWithoutSession(t *testing.T) {
+	ts := newTestServer(t, testdb.Open(t, store.SQLite))
+	b := newAdminBrowser(t, ts.URL)
+
+	resp := b.get("/admin/telephony")
+
+	require.Equal(t, http.StatusSeeOther, resp.Status)
+	require.Equal(t, "/admin/sign-in?next=%2Fadmin%2Ftelephony", resp.Header.Get("Location"))
+}
+
+func TestAdminSignInSetsSessionCookie(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ts := newTestServer(t, st)
+		newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+		b := newAdminBrowser(t, ts.URL)
+
+		b.get("/admin/sign-in")
+		resp := b.post("/admin/sign-in", url.Values{"email": {"ann@example.com"}, "password": {adminTestPassword}})
+
+		require.Equal(t, http.StatusSeeOther, resp.Status)
+		cookie := sessionCookie(resp)
+		require.NotEmpty(t, cookie)
+		require.Contains(t, cookie, "HttpOnly")
+		require.Contains(t, cookie, "SameSite=Lax")
+		require.NotContains(t, cookie, "Secure", "the test server is plain HTTP")
+		page := b.get("/admin")
+		require.Equal(t, http.StatusOK, page.Status)
+		require.Contains(t, string(page.Body), "ann@example.com")
+		require.Contains(t, page.Header.Get("Content-Security-Policy"), "script-src 'self'")
+	})
+}
+
+func TestAdminSessionCookieSecureOverHTTPS(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st, func(cfg *Config) { cfg.PublicBaseURL = "https://switchboard.test" })
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+
+	b.get("/admin/sign-in")
+	resp := b.post("/admin/sign-in", url.Values{"email": {"ann@example.com"}, "password": {adminTestPassword}})
+
+	require.Equal(t, http.StatusSeeOther, resp.Status)
+	require.Contains(t, sessionCookie(resp), "Secure")
+}
+
+func TestAdminSignInRejectsWrongPassword(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+
+	b.get("/admin/sign-in")
+	resp := b.post("/admin/sign-in", url.Values{"email": {"ann@example.com"}, "password": {"wrong password"}})
+
+	require.Equal(t, http.StatusUnauthorized, resp.Status)
+	require.Contains(t, string(resp.Body), "The email or password is wrong")
+	require.Empty(t, sessionCookie(resp))
+}
+
+func TestAdminSignInRejectsAgent(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "alex@example.com", "agent")
+	b := newAdminBrowser(t, ts.URL)
+
+	b.get("/admin/sign-in")
+	resp := b.post("/admin/sign-in", url.Values{"email": {"alex@example.com"}, "password": {adminTestPassword}})
+
+	require.Equal(t, http.StatusUnauthorized, resp.Status)
+	require.Contains(t, string(resp.Body), "Agents sign in at /agent")
+}
+
+func TestAdminSignInKeepsNextWithinAdmin(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+
+	for next, want := range map[string]string{
+		"/admin/calls":           "/admin/calls",
+		"https://evil.example/x": "/admin",
+		"//evil.example/admin/":  "/admin",
+		"/admin/sign-out":        "/admin",
+	} {
+		b := newAdminBrowser(t, ts.URL)
+		b.get("/admin/sign-in")
+		resp := b.post("/admin/sign-in", url.Values{"email": {"ann@example.com"}, "password": {adminTestPassword}, "next": {next}})
+		require.Equal(t, want, resp.Header.Get("Location"), "next=%s", next)
+	}
+}
+
+func TestAdminSignOutEndsSession(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ts := newTestServer(t, st)
+		newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+		b := newAdminBrowser(t, ts.URL)
+		b.signIn("ann@example.com")
+		b.get("/admin")
+		jar := b.client.Jar
+		u, err := url.Parse(ts.URL)
+		require.NoError(t, err)
+		stolen := jar.Cookies(u)
+
+		resp := b.post("/admin/sign-out", url.Values{})
+
+		require.Equal(t, http.StatusSeeOther, resp.Status)
+		require.Equal(t, http.StatusSeeOther, b.get("/admin").Status)
+		// The old cookie no longer works either: the session is gone on
+		// the server, not only in the browser.
+		replay := newAdminBrowser(t, ts.URL)
+		replay.client.Jar.SetCookies(u, stolen)
+		require.Equal(t, http.StatusSeeOther, replay.get("/admin").Status)
+	})
+}
+
+func TestAdminDisabledUserLosesSession(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	u := newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+
+	u.Disabled = true
+	require.NoError(t, st.UpdateUser(t.Context(), &u))
+
+	require.Equal(t, http.StatusSeeOther, b.get("/admin").Status)
+}
+
+func TestAdminFormRejectsMissingCSRFToken(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ts := newTestServer(t, st)
+		newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+		b := newAdminBrowser(t, ts.URL)
+		b.signIn("ann@example.com")
+		b.get("/admin/phonebooks")
+
+		missing := b.post("/admin/phonebooks", url.Values{"_csrf": {""}, "name": {"Sales"}})
+		forged := b.post("/admin/phonebooks", url.Values{"_csrf": {"forged-token-0123456789abcdef01"}, "name": {"Sales"}})
+
+		require.Equal(t, http.StatusForbidden, missing.Status)
+		require.Equal(t, http.StatusForbidden, forged.Status)
+		require.Contains(t, string(forged.Body), "security token")
+		books, _, err := st.ListPhonebooks(t.Context(), ts.Workspace.ID, nil, 10)
+		require.NoError(t, err)
+		require.Empty(t, books, "a rejected form changes nothing")
+	})
+}
+
+func TestAdminFormAcceptsCSRFHeader(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/phonebooks")
+
+	req, err := http.NewRequest(http.MethodPost, ts.URL+"/admin/phonebooks", strings.NewReader("name=Sales"))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-CSRF-Token", b.csrf)
+	req.Header.Set("HX-Request", "true")
+	resp := b.read(must(b.client.Do(req)))
+
+	require.Equal(t, http.StatusNoContent, resp.Status, "body: %s", resp.Body)
+	require.Regexp(t, `^/admin/phonebooks/pb_`, resp.Header.Get("HX-Redirect"))
+}
+
+func TestAdminShowsFieldErrorsBesideFields(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/telephony/new?provider=twilio")
+
+	resp := b.post("/admin/telephony", url.Values{
+		"provider": {"twilio"}, "name": {""}, "credentials.account_id": {"AC0123"},
+		"default_route.kind": {"number"}, "default_route.target": {"12"},
+	})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	body := string(resp.Body)
+	require.Contains(t, body, `id="f-name" name="name"`)
+	require.Contains(t, body, `id="f-name-error"`)
+	require.Contains(t, body, `id="f-credentials-auth_token-error"`)
+	require.Contains(t, body, `id="f-default_route-target-error"`)
+	require.Contains(t, body, `value="AC0123"`, "non-secret input is kept")
+	list, err := st.ListTelephonyConnections(t.Context(), ts.Workspace.ID)
+	require.NoError(t, err)
+	require.Empty(t, list)
+}
+
+func TestAdminIsolatesWorkspaces(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		ts := newTestServer(t, st)
+		other, _ := ts.newWorkspace(t, "Other", "GB")
+		newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+		theirs := store.Phonebook{WorkspaceID: other.ID, Name: "Theirs"}
+		require.NoError(t, st.CreatePhonebook(t.Context(), &theirs))
+		b := newAdminBrowser(t, ts.URL)
+		b.signIn("ann@example.com")
+
+		list := b.get("/admin/phonebooks")
+		shown := b.get("/admin/phonebooks/" + theirs.ID)
+		b.get("/admin/phonebooks")
+		renamed := b.post("/admin/users/"+newAdminUser(t, st, other.ID, "bob@example.com", "agent").ID, url.Values{"role": {"admin"}})
+
+		require.Equal(t, http.StatusOK, list.Status)
+		require.NotContains(t, string(list.Body), "Theirs")
+		require.Equal(t, http.StatusNotFound, shown.Status)
+		require.Equal(t, http.StatusNotFound, renamed.Status)
+	})
+}
+
+func TestAdminConnectionPageListsRejectedWebhook(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTelephonyServer(t, st)
+	conn := ts.connection(t, ts.Workspace.ID, telephony.ProviderTwilio)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	path := "/hooks/twilio/" + conn.ID + "/voice"
+	params := url.Values{"CallSid": {"CA1"}, "From": {"+14155550100"}, "To": {"+14155550199"}, "CallStatus": {"ringing"}}
+	req, err := http.NewRequest(http.MethodPost, ts.URL+path, strings.NewReader(params.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(twilio.SignatureHeader, twilio.Signature("not-the-auth-token", "http://switchboard.test"+path, params))
+	hook := must(http.DefaultClient.Do(req))
+	hook.Body.Close()
+	require.Equal(t, http.StatusForbidden, hook.StatusCode)
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+
+	page := b.get("/admin/telephony/" + conn.ID)
+
+	require.Equal(t, http.StatusOK, page.Status)
+	body := string(page.Body)
+	require.Contains(t, body, "rejected")
+	require.Contains(t, body, "http://switchboard.test/hooks/twilio/"+conn.ID+"/voice")
+	require.NotContains(t, body, hookTwilioToken, "the auth token is never shown")
+}
+
+// sessionCookie returns the Set-Cookie header of the session cookie, or
+// "" when the response sets none.
+func sessionCookie(resp *testResponse) string {
+	for _, c := range resp.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, adminSessionCookie+"=") {
+			return c
+		}
+	}
+	return ""
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
