@@ -131,7 +131,7 @@ func (s *Server) createAdminKey(c echo.Context) error {
 func (s *Server) revokeAdminKey(c echo.Context) error {
 	p := principalOf(c)
 
-	if err := s.store.RevokeAPIKey(c.Request().Context(), p.WorkspaceID, c.Param("id")); err != nil {
+	if err := s.revokeKey(c.Request().Context(), p.WorkspaceID, c.Param("id")); err != nil {
 		return err
 	}
 	return adminRedirect(c, "/admin/users?notice=revoked#keys")

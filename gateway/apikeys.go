@@ -118,16 +118,25 @@ func (s *Server) revokeAPIKey(c echo.Context) error {
 	p := principalOf(c)
 	ctx := c.Request().Context()
 
-	if err := s.store.RevokeAPIKey(ctx, p.WorkspaceID, c.Param("id")); err != nil {
+	if err := s.revokeKey(ctx, p.WorkspaceID, c.Param("id")); err != nil {
 		return err
 	}
-	s.auth.keys.forget(c.Param("id"))
 
 	key, err := s.store.GetAPIKey(ctx, p.WorkspaceID, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, viewAPIKey(key))
+}
+
+// revokeKey revokes the key id of workspaceID and drops it from the
+// authentication cache, so it stops working on this instance at once.
+func (s *Server) revokeKey(ctx context.Context, workspaceID, id string) error {
+	if err := s.store.RevokeAPIKey(ctx, workspaceID, id); err != nil {
+		return err
+	}
+	s.auth.keys.forget(id)
+	return nil
 }
 
 // formatTime renders t the way every API timestamp reads: RFC 3339 in UTC
