@@ -15,11 +15,13 @@ import (
 const ImportChunkSize = 5000
 
 // ImportCounts is the number of imported rows that created, updated or
-// left unchanged a contact.
+// left unchanged a contact, and the outcome of each row.
 type ImportCounts struct {
 	Created   int
 	Updated   int
 	Unchanged int
+	// Results holds one entry per item, in input order.
+	Results []UpsertResult
 }
 
 // ImportContacts imports one chunk of rows in one transaction. See
@@ -144,10 +146,12 @@ func copyRows(ctx context.Context, tx *sql.Tx, table, columns string, rows [][]a
 	return nil
 }
 
-// counts returns how many items of p have each status.
+// counts returns how many items of p have each status, and each item's
+// outcome.
 func (p upsertPlan) counts() ImportCounts {
-	var c ImportCounts
-	for _, item := range p {
+	c := ImportCounts{Results: make([]UpsertResult, len(p))}
+	for i, item := range p {
+		c.Results[i] = UpsertResult{ID: item.row.ID, Status: item.status}
 		switch item.status {
 		case UpsertCreated:
 			c.Created++
