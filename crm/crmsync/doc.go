@@ -47,8 +47,8 @@
 // A record the mapping or the directory rejects, such as one whose every
 // phone number is invalid or whose value breaks a custom contact field
 // (text such as "42" for an integer field is converted first), counts as
-// failed; the first MaxRunErrors
-// reasons are kept with the run, and the run goes on. What stops a run:
+// failed; the first MaxRunErrors reasons are kept with the run, and the
+// run goes on. What stops a run:
 //
 //   - a 429 from the CRM: RunOnce returns the *crm.RateLimitedError, the
 //     run stays open and the job is snoozed for Retry-After;

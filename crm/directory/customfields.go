@@ -2,7 +2,7 @@ package directory
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
