@@ -66,8 +66,8 @@ type contactDetailView struct {
 	Calls *[]callView `json:"calls,omitempty"`
 }
 
-// viewContactsWith returns the views of contacts with their phonebooks
-// when includes asks for them, read with one query for the whole page.
+// viewContactsWith returns the views of contacts, with their phonebooks
+// when includes contains phonebook, read with one query for the page.
 func (s *Server) viewContactsWith(ctx context.Context, workspaceID string, contacts []store.Contact, includes map[string]bool) ([]contactDetailView, error) {
 	views := make([]contactDetailView, len(contacts))
 	for i, c := range contacts {

@@ -27,8 +27,8 @@ type objectType struct {
 	// Schema is the schema of the object as the API returns it.
 	Schema string
 	// CreateSchema is the schema of a create request, which decides which
-	// fields are required and writable; "" when clients cannot create the
-	// type, so every field is read-only.
+	// fields are required and writable. It is "" when clients cannot create
+	// the type, and then every field is read-only.
 	CreateSchema string
 }
 

@@ -34,10 +34,10 @@ var FieldTypes = []string{
 
 // Limits of custom field definitions.
 const (
-	MaxCustomFields        = 100
-	MaxAllowedValues       = 200
-	MaxAllowedValueLength  = 200
-	MaxFieldDescriptionLen = 2000
+	MaxCustomFields           = 100
+	MaxAllowedValues          = 200
+	MaxAllowedValueLength     = 200
+	MaxFieldDescriptionLength = 2000
 )
 
 // fieldName is the form of a custom field name: a lowercase letter, then
@@ -166,7 +166,7 @@ func applyFieldPatch(f *store.CustomField, patch CustomFieldPatch) error {
 		f.Required = *patch.Required
 	}
 	if patch.Description != nil {
-		f.Description = checkText(&v, "description", *patch.Description, MaxFieldDescriptionLen)
+		f.Description = checkText(&v, "description", *patch.Description, MaxFieldDescriptionLength)
 	}
 	if patch.AllowedValues != nil {
 		f.AllowedValues.V = checkAllowedValues(&v, f.Type, *patch.AllowedValues)

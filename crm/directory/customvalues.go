@@ -15,7 +15,7 @@ import (
 	"github.com/switchboard-oss/switchboard/telephony/phone"
 )
 
-// contactRules is what a contact write is checked against: the default
+// contactRules is the context a contact write is checked in: the default
 // region for phone numbers and the workspace's custom fields.
 type contactRules struct {
 	region string
@@ -103,7 +103,7 @@ func isInteger(n json.Number) bool {
 }
 
 // describeType names the values of f for error messages, such as "an
-// integer" or "one of gold, silver".
+// integer" or "one of the strings gold, silver".
 func describeType(f store.CustomField) string {
 	switch f.Type {
 	case FieldNumber:
