@@ -122,6 +122,9 @@ func TestIncludeRelatedObjects(t *testing.T) {
 		ts.admin(t).post("/v1/contacts", map[string]any{"phonebook_id": pb.ID, "first_name": "Ann"}).decode(t, http.StatusCreated, &ann)
 		matched := insertCall(t, st, ts.Workspace.ID, &ann, "c-1")
 		insertCall(t, st, ts.Workspace.ID, nil, "c-2")
+		// A listing shows only calls created before its snapshot bound, one
+		// millisecond before the request.
+		time.Sleep(2 * time.Millisecond)
 
 		var calls listResponse[callWithContactView]
 		resp := c.send(http.MethodGet, "/v1/calls?include=contact", "", "Authorization", admin)
