@@ -15,13 +15,11 @@ import (
 const ImportChunkSize = 5000
 
 // ImportCounts is the number of imported rows that created, updated or
-// left unchanged a contact, and the outcome of each row.
+// left unchanged a contact.
 type ImportCounts struct {
 	Created   int
 	Updated   int
 	Unchanged int
-	// Results holds one entry per item, in input order.
-	Results []UpsertResult
 }
 
 // ImportContacts imports one chunk of rows in one transaction. See
@@ -42,14 +40,27 @@ func (s *Store) ImportContacts(ctx context.Context, workspaceID, phonebookID str
 // and written in one transaction. On PostgreSQL it must run inside a
 // transaction (Store.ImportContacts opens one) because COPY requires it.
 func (q *Queries) ImportContacts(ctx context.Context, workspaceID, phonebookID string, items []Contact) (ImportCounts, error) {
+	counts, _, err := q.ImportContactResults(ctx, workspaceID, phonebookID, items)
+	return counts, err
+}
+
+// ImportContactResults is ImportContacts that also returns the outcome of
+// each item, in input order, for callers that record events about the
+// contacts written.
+func (q *Queries) ImportContactResults(ctx context.Context, workspaceID, phonebookID string, items []Contact) (ImportCounts, []UpsertResult, error) {
 	plan, err := q.planUpserts(ctx, workspaceID, phonebookID, items)
 	if err != nil {
-		return ImportCounts{}, err
+		return ImportCounts{}, nil, err
 	}
 	if err := q.bulkWriteContacts(ctx, workspaceID, plan); err != nil {
-		return ImportCounts{}, err
+		return ImportCounts{}, nil, err
 	}
-	return plan.counts(), nil
+
+	results := make([]UpsertResult, len(plan))
+	for i, item := range plan {
+		results[i] = UpsertResult{ID: item.row.ID, Status: item.status}
+	}
+	return plan.counts(), results, nil
 }
 
 // bulkWriteContacts writes the created and updated rows of plan with their
@@ -146,12 +157,10 @@ func copyRows(ctx context.Context, tx *sql.Tx, table, columns string, rows [][]a
 	return nil
 }
 
-// counts returns how many items of p have each status, and each item's
-// outcome.
+// counts returns how many items of p have each status.
 func (p upsertPlan) counts() ImportCounts {
-	c := ImportCounts{Results: make([]UpsertResult, len(p))}
-	for i, item := range p {
-		c.Results[i] = UpsertResult{ID: item.row.ID, Status: item.status}
+	var c ImportCounts
+	for _, item := range p {
 		switch item.status {
 		case UpsertCreated:
 			c.Created++

@@ -226,11 +226,12 @@ func (im *importer) flush(ctx context.Context) error {
 func (s *Service) importChunk(ctx context.Context, workspaceID, phonebookID string, chunk []store.Contact) (store.ImportCounts, error) {
 	var counts store.ImportCounts
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		var results []store.UpsertResult
 		var err error
-		if counts, err = q.ImportContacts(ctx, workspaceID, phonebookID, chunk); err != nil {
+		if counts, results, err = q.ImportContactResults(ctx, workspaceID, phonebookID, chunk); err != nil {
 			return err
 		}
-		return s.emitUpserts(ctx, q, workspaceID, counts.Results)
+		return s.emitUpserts(ctx, q, workspaceID, results)
 	})
 	return counts, err
 }
