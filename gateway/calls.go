@@ -103,27 +103,41 @@ type callDetailView struct {
 // of listContacts.
 func (s *Server) listCalls(c echo.Context) error {
 	p := principalOf(c)
+	ctx := c.Request().Context()
 
 	query, pc, err := s.callListing(c, p.WorkspaceID)
 	if err != nil {
 		return err
 	}
-
-	calls, hasMore, err := s.store.ListCalls(c.Request().Context(), query)
+	includes, err := parseInclude(c, includeContact)
 	if err != nil {
 		return err
+	}
+
+	calls, hasMore, err := s.store.ListCalls(ctx, query)
+	if err != nil {
+		return err
+	}
+
+	var nextCursor, nextURL string
+	if hasMore {
+		last := calls[len(calls)-1]
+		nextCursor, nextURL = s.nextPage("/v1/calls", pc, callSortKey(last, query.SortBy), last.ID, query.Limit)
+		nextURL = withInclude(c, nextURL)
+	}
+	if includes[includeContact] {
+		views, err := s.viewCallsWithContacts(ctx, p.WorkspaceID, calls)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, listResponse[callWithContactView]{Data: views, HasMore: hasMore, NextCursor: nextCursor, NextURL: nextURL})
 	}
 
 	views := make([]callView, len(calls))
 	for i, call := range calls {
 		views[i] = viewCall(call)
 	}
-	resp := listResponse[callView]{Data: views, HasMore: hasMore}
-	if hasMore {
-		last := calls[len(calls)-1]
-		resp.NextCursor, resp.NextURL = s.nextPage("/v1/calls", pc, callSortKey(last, query.SortBy), last.ID, query.Limit)
-	}
-	return c.JSON(http.StatusOK, resp)
+	return c.JSON(http.StatusOK, listResponse[callView]{Data: views, HasMore: hasMore, NextCursor: nextCursor, NextURL: nextURL})
 }
 
 // callSortKey returns the value of the sort field of call.
@@ -233,10 +247,15 @@ func applyCallFilters(query *store.CallQuery, pc pageCursor) {
 }
 
 // getCall returns one call with its events, oldest first, and its matched
-// contact, which is null when none matched or the contact was deleted.
+// contact, which is null when none matched or the contact was deleted. The
+// contact is always embedded, so include=contact is accepted and changes
+// nothing.
 func (s *Server) getCall(c echo.Context) error {
 	p := principalOf(c)
 	ctx := c.Request().Context()
+	if _, err := parseInclude(c, includeContact); err != nil {
+		return err
+	}
 
 	call, err := s.store.GetCall(ctx, p.WorkspaceID, c.Param("id"))
 	if err != nil {

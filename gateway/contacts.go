@@ -99,14 +99,34 @@ func (s *Server) createContact(c echo.Context) error {
 	return c.JSON(http.StatusCreated, viewContact(contact))
 }
 
+// getContact returns one contact, with its phonebook and recent calls when
+// include names them.
 func (s *Server) getContact(c echo.Context) error {
 	p := principalOf(c)
-
-	contact, err := s.directory.GetContact(c.Request().Context(), p.WorkspaceID, c.Param("id"))
+	ctx := c.Request().Context()
+	includes, err := parseInclude(c, includePhonebook, includeCalls)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, viewContact(contact))
+
+	contact, err := s.directory.GetContact(ctx, p.WorkspaceID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+
+	views, err := s.viewContactsWith(ctx, p.WorkspaceID, []store.Contact{contact}, includes)
+	if err != nil {
+		return err
+	}
+	view := views[0]
+	if includes[includeCalls] {
+		calls, err := s.recentCalls(ctx, p.WorkspaceID, contact.ID)
+		if err != nil {
+			return err
+		}
+		view.Calls = &calls
+	}
+	return c.JSON(http.StatusOK, view)
 }
 
 // patchContact applies a JSON Merge Patch (RFC 7396). The body must be a

@@ -27,18 +27,27 @@ var contactListFilters = []string{"phonebook_id", "q", "created_since", "updated
 // up.
 func (s *Server) listContacts(c echo.Context) error {
 	p := principalOf(c)
+	ctx := c.Request().Context()
 
 	query, pc, err := s.contactListing(c, p.WorkspaceID)
 	if err != nil {
 		return err
 	}
-
-	contacts, hasMore, err := s.directory.ListContacts(c.Request().Context(), query)
+	includes, err := parseInclude(c, includePhonebook)
 	if err != nil {
 		return err
 	}
 
-	resp := listResponse[contactView]{Data: viewContacts(contacts), HasMore: hasMore}
+	contacts, hasMore, err := s.directory.ListContacts(ctx, query)
+	if err != nil {
+		return err
+	}
+
+	views, err := s.viewContactsWith(ctx, p.WorkspaceID, contacts, includes)
+	if err != nil {
+		return err
+	}
+	resp := listResponse[contactDetailView]{Data: views, HasMore: hasMore}
 	if hasMore {
 		last := contacts[len(contacts)-1]
 		at := last.CreatedAt
@@ -46,6 +55,7 @@ func (s *Server) listContacts(c echo.Context) error {
 			at = last.UpdatedAt
 		}
 		resp.NextCursor, resp.NextURL = s.nextPage("/v1/contacts", pc, at, last.ID, query.Limit)
+		resp.NextURL = withInclude(c, resp.NextURL)
 	}
 	return c.JSON(http.StatusOK, resp)
 }

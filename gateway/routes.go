@@ -49,6 +49,18 @@ func (s *Server) routes() {
 	v1.PUT("/contacts/:id", s.replaceContact, write)
 	v1.DELETE("/contacts/:id", s.deleteContact, write)
 
+	// Metadata of the API and the workspace's custom contact fields. Any
+	// credential may read metadata; changing custom fields needs admin,
+	// because a new field can reject writes of every integration.
+	v1.GET("/meta/object-types", s.listObjectTypes)
+	v1.GET("/meta/object-types/:type", s.getObjectType)
+	v1.GET("/meta/object-types/:type/fields", s.listObjectTypeFields)
+	v1.GET("/custom-fields", s.listCustomFields, read)
+	v1.POST("/custom-fields", s.createCustomField, requireScope(ScopeAdmin))
+	v1.GET("/custom-fields/:name", s.getCustomField, read)
+	v1.PATCH("/custom-fields/:name", s.updateCustomField, requireScope(ScopeAdmin))
+	v1.DELETE("/custom-fields/:name", s.deleteCustomField, requireScope(ScopeAdmin))
+
 	callsRead, callsWrite := requireScope(ScopeCallsRead), requireScope(ScopeCallsWrite)
 	v1.GET("/calls", s.listCalls, callsRead)
 	v1.GET("/calls/:id", s.getCall, callsRead)

@@ -40,14 +40,27 @@ func (s *Store) ImportContacts(ctx context.Context, workspaceID, phonebookID str
 // and written in one transaction. On PostgreSQL it must run inside a
 // transaction (Store.ImportContacts opens one) because COPY requires it.
 func (q *Queries) ImportContacts(ctx context.Context, workspaceID, phonebookID string, items []Contact) (ImportCounts, error) {
+	counts, _, err := q.ImportContactResults(ctx, workspaceID, phonebookID, items)
+	return counts, err
+}
+
+// ImportContactResults is ImportContacts that also returns the outcome of
+// each item, in input order, for callers that record events about the
+// contacts written.
+func (q *Queries) ImportContactResults(ctx context.Context, workspaceID, phonebookID string, items []Contact) (ImportCounts, []UpsertResult, error) {
 	plan, err := q.planUpserts(ctx, workspaceID, phonebookID, items)
 	if err != nil {
-		return ImportCounts{}, err
+		return ImportCounts{}, nil, err
 	}
 	if err := q.bulkWriteContacts(ctx, workspaceID, plan); err != nil {
-		return ImportCounts{}, err
+		return ImportCounts{}, nil, err
 	}
-	return plan.counts(), nil
+
+	results := make([]UpsertResult, len(plan))
+	for i, item := range plan {
+		results[i] = UpsertResult{ID: item.row.ID, Status: item.status}
+	}
+	return plan.counts(), results, nil
 }
 
 // bulkWriteContacts writes the created and updated rows of plan with their

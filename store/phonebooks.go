@@ -135,6 +135,12 @@ func (q *Queries) DeletePhonebook(ctx context.Context, workspaceID, id string, f
 	return nil
 }
 
+// LockPhonebook is lockPhonebook for callers that read the phonebook's
+// contacts before DeletePhonebook in the same transaction.
+func (q *Queries) LockPhonebook(ctx context.Context, workspaceID, id string) error {
+	return q.lockPhonebook(ctx, workspaceID, id)
+}
+
 // lockPhonebook checks the phonebook belongs to workspaceID and, on
 // PostgreSQL, locks its row until the transaction ends. The lock makes
 // concurrent contact inserts into it wait, because their foreign key check

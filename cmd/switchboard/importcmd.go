@@ -6,9 +6,14 @@ import (
 	"io"
 	"os"
 
+	"github.com/riverqueue/river"
 	"go.uber.org/zap"
 
 	"github.com/switchboard-oss/switchboard/crm/directory"
+	"github.com/switchboard-oss/switchboard/internal/jobs"
+	"github.com/switchboard-oss/switchboard/internal/secret"
+	"github.com/switchboard-oss/switchboard/internal/webhooks"
+	"github.com/switchboard-oss/switchboard/store"
 )
 
 func (e env) importCmd(ctx context.Context, args []string) error {
@@ -40,13 +45,17 @@ func (e env) importCmd(ctx context.Context, args []string) error {
 		in = f
 	}
 
-	st, _, err := e.openStore(ctx, cfg, zap.NewNop())
+	st, keyring, err := e.openStore(ctx, cfg, zap.NewNop())
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	hooks, err := importEvents(cfg, st, keyring)
+	if err != nil {
+		return err
+	}
 
-	report, err := directory.New(st).ImportCSV(ctx, *workspaceID, *phonebookID, in)
+	report, err := directory.New(st, directory.WithEvents(hooks)).ImportCSV(ctx, *workspaceID, *phonebookID, in)
 	if err != nil {
 		return fmt.Errorf("import %s: %w", positional[0], err)
 	}
@@ -61,4 +70,22 @@ func (e env) importCmd(ctx context.Context, args []string) error {
 		}
 	}
 	return nil
+}
+
+// importEvents returns the webhook service an import records its contact
+// events with. Its job queue only inserts delivery jobs, which a running
+// gateway works, so the CLI sends nothing itself.
+func importEvents(cfg *config, st *store.Store, keyring *secret.Keyring) (*webhooks.Service, error) {
+	hooks, err := newWebhooks(cfg, st, keyring, zap.NewNop(), nil)
+	if err != nil {
+		return nil, err
+	}
+	workers := river.NewWorkers()
+	hooks.Register(workers)
+	queue, err := jobs.New(jobs.Config{Store: st, Workers: workers, Queues: map[string]int{webhooks.QueueName: 1}})
+	if err != nil {
+		return nil, err
+	}
+	hooks.SetQueue(queue)
+	return hooks, nil
 }

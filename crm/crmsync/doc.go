@@ -36,7 +36,7 @@
 // After each page the engine stores the position of the next page in
 // crm_sync_state, with the counts of the run so far, so a run that stops
 // (a crash, a timeout, a CRM outage) resumes at the last stored page.
-// The upserts of a page commit through directory.Service.UpsertBatch just
+// The upserts of a page commit through directory.Service.UpsertRecords just
 // before the transaction that stores the deletions and the position, so a
 // crash between the two reads that page again. Upserts by external_id and
 // deletions of contacts already gone are idempotent, so nothing is lost or
@@ -45,8 +45,10 @@
 // # Failures
 //
 // A record the mapping or the directory rejects, such as one whose every
-// phone number is invalid, counts as failed; the first MaxRunErrors
-// reasons are kept with the run, and the run goes on. What stops a run:
+// phone number is invalid or whose value breaks a custom contact field
+// (text such as "42" for an integer field is converted first), counts as
+// failed; the first MaxRunErrors reasons are kept with the run, and the
+// run goes on. What stops a run:
 //
 //   - a 429 from the CRM: RunOnce returns the *crm.RateLimitedError, the
 //     run stays open and the job is snoozed for Retry-After;

@@ -158,7 +158,7 @@ func (r *runner) apply(ctx context.Context, work page, next string) error {
 
 	for start := 0; start < len(work.items); start += directory.MaxBatchSize {
 		end := min(start+directory.MaxBatchSize, len(work.items))
-		report, err := r.e.directory.UpsertBatch(ctx, r.conn.WorkspaceID, r.phonebookID, work.items[start:end])
+		report, err := r.e.directory.UpsertRecords(ctx, r.conn.WorkspaceID, r.phonebookID, work.items[start:end])
 		if err != nil {
 			return fmt.Errorf("write contacts of sync run %s: %w", r.run.ID, err)
 		}

@@ -14,7 +14,7 @@ import (
 // values but no number the mapping could read.
 var errNoValidPhone = errors.New("phone_numbers: no valid phone number")
 
-// mapRecord returns rec as a batch item for directory.UpsertBatch. The
+// mapRecord returns rec as a batch item for directory.UpsertRecords. The
 // external_id is always the record's id, even when the mapping sets another,
 // because deletions arrive as record ids.
 //

@@ -53,13 +53,27 @@ type BatchError struct {
 // transaction, and a batch equal to what is stored leaves every updated_at
 // as it is. The items must number 1 to MaxBatchSize.
 func (s *Service) UpsertBatch(ctx context.Context, workspaceID, phonebookID string, items []json.RawMessage) (BatchReport, error) {
+	return s.upsertBatch(ctx, workspaceID, phonebookID, items, false)
+}
+
+// UpsertRecords is UpsertBatch for records of a system that stores every
+// value as text, such as a CRM: the extra_data text of number, integer and
+// boolean custom fields is converted to that type first ("42" to 42). A
+// record whose value still breaks a custom field fails alone, with the
+// field named in its result.
+func (s *Service) UpsertRecords(ctx context.Context, workspaceID, phonebookID string, items []json.RawMessage) (BatchReport, error) {
+	return s.upsertBatch(ctx, workspaceID, phonebookID, items, true)
+}
+
+func (s *Service) upsertBatch(ctx context.Context, workspaceID, phonebookID string, items []json.RawMessage, coerceText bool) (BatchReport, error) {
 	if len(items) == 0 || len(items) > MaxBatchSize {
 		return BatchReport{}, validation.New("contacts", "has %d items; send 1 to %d", len(items), MaxBatchSize)
 	}
-	region, err := s.region(ctx, workspaceID)
+	rules, err := s.rules(ctx, workspaceID)
 	if err != nil {
 		return BatchReport{}, err
 	}
+	rules.coerceText = coerceText
 	if _, err := s.store.GetPhonebook(ctx, workspaceID, phonebookID); err != nil {
 		return BatchReport{}, err
 	}
@@ -69,7 +83,7 @@ func (s *Service) UpsertBatch(ctx context.Context, workspaceID, phonebookID stri
 	var validIndex []int
 	firstIndex := map[string]int{}
 	for i, raw := range items {
-		c, externalID, err := batchItem(raw, region, phonebookID, firstIndex, i)
+		c, externalID, err := batchItem(raw, rules, phonebookID, firstIndex, i)
 		report.Results[i] = BatchItemResult{Index: i, ExternalID: externalID}
 		if err != nil {
 			report.fail(i, err)
@@ -124,7 +138,7 @@ func (s *Service) upsert(ctx context.Context, workspaceID, phonebookID string, c
 // even when the item is invalid, for the report. firstIndex maps each
 // external_id seen so far to its first item, and gains item i's, so a
 // repeat is caught even after an invalid first item.
-func batchItem(raw json.RawMessage, region, phonebookID string, firstIndex map[string]int, i int) (store.Contact, *string, error) {
+func batchItem(raw json.RawMessage, rules contactRules, phonebookID string, firstIndex map[string]int, i int) (store.Contact, *string, error) {
 	externalID := externalIDOf(raw)
 	var v validation.Error
 	switch {
@@ -139,7 +153,7 @@ func batchItem(raw json.RawMessage, region, phonebookID string, firstIndex map[s
 	var c store.Contact
 	in, err := decodeContactInput(raw)
 	if err == nil {
-		c, err = normalizeContact(in, region, phonebookID)
+		c, err = normalizeContact(in, rules, phonebookID)
 	}
 	var verr *validation.Error
 	if errors.As(err, &verr) {

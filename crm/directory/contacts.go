@@ -18,12 +18,12 @@ import (
 // in.PhonebookID. An external_id already used in that phonebook is an error
 // wrapping store.ErrConflict.
 func (s *Service) CreateContact(ctx context.Context, workspaceID string, in ContactInput) (store.Contact, error) {
-	region, err := s.region(ctx, workspaceID)
+	rules, err := s.rules(ctx, workspaceID)
 	if err != nil {
 		return store.Contact{}, err
 	}
 
-	c, err := normalizeContact(in, region, "")
+	c, err := normalizeContact(in, rules, "")
 	if err != nil {
 		return store.Contact{}, err
 	}
@@ -89,7 +89,7 @@ func (s *Service) PatchContact(ctx context.Context, workspaceID, id string, patc
 // fields can lose one of the changes. SQLite runs write transactions one
 // at a time, so it is not affected.
 func (s *Service) updateContact(ctx context.Context, workspaceID, id string, next func(store.Contact) (ContactInput, error)) (store.Contact, error) {
-	region, err := s.region(ctx, workspaceID)
+	rules, err := s.rules(ctx, workspaceID)
 	if err != nil {
 		return store.Contact{}, err
 	}
@@ -104,7 +104,7 @@ func (s *Service) updateContact(ctx context.Context, workspaceID, id string, nex
 		if err != nil {
 			return err
 		}
-		c, err := normalizeContact(in, region, current.PhonebookID)
+		c, err := normalizeContact(in, rules, current.PhonebookID)
 		if err != nil {
 			return err
 		}

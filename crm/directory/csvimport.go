@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/switchboard-oss/switchboard/internal/validation"
+	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
 )
 
@@ -52,17 +53,23 @@ type RowError struct {
 // an external_id creates or updates the contact with that external_id, so
 // importing a file twice leaves the contacts unchanged. A row without one
 // always creates a contact. A bad row is reported with its row and line
-// number, and the other rows are still imported.
+// number, and the other rows are still imported. Cells of extra_data
+// columns are text, so those of number, integer and boolean custom fields
+// are converted to that type ("42" to 42) before they are checked.
+//
+// With WithEvents, each chunk records a contact.created or contact.updated
+// event per contact it created or changed, in the chunk's transaction.
 //
 // Rows are written in chunks of store.ImportChunkSize, each in its own
 // transaction, so memory stays flat for files of any size. When reading or
 // writing fails midway, the chunks before stay written and the returned
 // report counts them.
 func (s *Service) ImportCSV(ctx context.Context, workspaceID, phonebookID string, r io.Reader) (ImportReport, error) {
-	region, err := s.region(ctx, workspaceID)
+	rules, err := s.rules(ctx, workspaceID)
 	if err != nil {
 		return ImportReport{}, err
 	}
+	rules.coerceText = true
 	if _, err := s.store.GetPhonebook(ctx, workspaceID, phonebookID); err != nil {
 		return ImportReport{}, err
 	}
@@ -75,10 +82,10 @@ func (s *Service) ImportCSV(ctx context.Context, workspaceID, phonebookID string
 	}
 
 	im := &importer{
-		store:       s.store,
+		service:     s,
 		workspaceID: workspaceID,
 		phonebookID: phonebookID,
-		region:      region,
+		rules:       rules,
 		columns:     columns,
 		report:      ImportReport{Errors: []RowError{}},
 		inChunk:     map[string]bool{},
@@ -115,10 +122,10 @@ func readHeader(reader *csv.Reader) ([]csvColumn, error) {
 // importer carries one ImportCSV run: the chunk being filled and the
 // report so far.
 type importer struct {
-	store       *store.Store
+	service     *Service
 	workspaceID string
 	phonebookID string
-	region      string
+	rules       contactRules
 	columns     []csvColumn
 
 	report  ImportReport
@@ -165,7 +172,7 @@ func (im *importer) addRow(ctx context.Context, record []string, rowNumber, line
 	}
 
 	row := rowInput(im.columns, record)
-	c, err := normalizeContact(row.input, im.region, im.phonebookID)
+	c, err := normalizeContact(row.input, im.rules, im.phonebookID)
 	var verr *validation.Error
 	if errors.As(err, &verr) {
 		im.fail(RowError{Row: rowNumber, Line: line, ExternalID: nonEmpty(row.input.ExternalID), InvalidParams: row.columnErrors(verr)})
@@ -201,7 +208,7 @@ func (im *importer) flush(ctx context.Context) error {
 	if len(im.chunk) == 0 {
 		return nil
 	}
-	counts, err := im.store.ImportContacts(ctx, im.workspaceID, im.phonebookID, im.chunk)
+	counts, err := im.service.importChunk(ctx, im.workspaceID, im.phonebookID, im.chunk)
 	if err != nil {
 		return fmt.Errorf("write %d imported contacts: %w", len(im.chunk), err)
 	}
@@ -212,6 +219,66 @@ func (im *importer) flush(ctx context.Context) error {
 	im.chunk = im.chunk[:0]
 	clear(im.inChunk)
 	return nil
+}
+
+// importChunk writes one chunk of rows and records the events of the
+// contacts it created and changed, in one transaction.
+func (s *Service) importChunk(ctx context.Context, workspaceID, phonebookID string, chunk []store.Contact) (store.ImportCounts, error) {
+	var counts store.ImportCounts
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		var results []store.UpsertResult
+		var err error
+		if counts, results, err = q.ImportContactResults(ctx, workspaceID, phonebookID, chunk); err != nil {
+			return err
+		}
+		return s.emitUpserts(ctx, q, workspaceID, results)
+	})
+	return counts, err
+}
+
+// emitUpserts records a contact.created event per created contact of
+// results and a contact.updated event per updated one, reading the
+// contacts back with one query per event type, and only when some
+// subscription receives that type.
+func (s *Service) emitUpserts(ctx context.Context, q *store.Queries, workspaceID string, results []store.UpsertResult) error {
+	if s.events == nil {
+		return nil
+	}
+	for _, t := range []webhooks.EventType{webhooks.ContactCreated, webhooks.ContactUpdated} {
+		status := store.UpsertCreated
+		if t == webhooks.ContactUpdated {
+			status = store.UpsertUpdated
+		}
+		var ids []string
+		for _, r := range results {
+			if r.Status == status {
+				ids = append(ids, r.ID)
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		load := func() ([]any, error) { return loadContacts(ctx, q, workspaceID, ids) }
+		if err := s.events.EmitBatch(ctx, q, workspaceID, t, load); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadContacts reads the contacts ids, in the order of ids.
+func loadContacts(ctx context.Context, q *store.Queries, workspaceID string, ids []string) ([]any, error) {
+	byID, err := q.GetContactsByIDs(ctx, workspaceID, ids)
+	if err != nil {
+		return nil, err
+	}
+	objects := make([]any, 0, len(ids))
+	for _, id := range ids {
+		if c, ok := byID[id]; ok {
+			objects = append(objects, c)
+		}
+	}
+	return objects, nil
 }
 
 func (im *importer) fail(e RowError) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -50,6 +51,19 @@ func (e *recordingEmitter) Emit(_ context.Context, q *store.Queries, workspaceID
 	defer e.mu.Unlock()
 	e.events = append(e.events, emitted{workspaceID: workspaceID, typ: t, id: id, inTx: q.Tx() != nil})
 	return e.fail
+}
+
+func (e *recordingEmitter) EmitBatch(ctx context.Context, q *store.Queries, workspaceID string, t webhooks.EventType, load webhooks.LoadBatch) error {
+	objects, err := load()
+	if err != nil {
+		return err
+	}
+	for _, object := range objects {
+		if err := e.Emit(ctx, q, workspaceID, t, object); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (e *recordingEmitter) list() []emitted {
@@ -150,5 +164,68 @@ func TestFailedEventRollsBackChange(t *testing.T) {
 		require.Empty(t, contacts, "the contact was not created without its event")
 		_, err = st.GetPhonebook(ctx, w.ID, pb.ID)
 		require.NoError(t, err, "the phonebook was not deleted without its event")
+	})
+}
+
+func TestImportEvents(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		_, w, pb := setup(t, st)
+		events := &recordingEmitter{}
+		svc := New(st, WithEvents(events))
+		ctx := context.Background()
+
+		_, err := svc.ImportCSV(ctx, w.ID, pb.ID, strings.NewReader("external_id,first_name\na,Ann\nb,Bob\n"))
+		require.NoError(t, err)
+		created := events.list()
+		_, err = svc.ImportCSV(ctx, w.ID, pb.ID, strings.NewReader("external_id,first_name\na,Ann\nb,Robert\n,bad,row\n"))
+		require.NoError(t, err)
+
+		ann, err := st.GetContactByExternalID(ctx, w.ID, pb.ID, "a")
+		require.NoError(t, err)
+		bob, err := st.GetContactByExternalID(ctx, w.ID, pb.ID, "b")
+		require.NoError(t, err)
+		require.Equal(t, []emitted{
+			{workspaceID: w.ID, typ: webhooks.ContactCreated, id: ann.ID, inTx: true},
+			{workspaceID: w.ID, typ: webhooks.ContactCreated, id: bob.ID, inTx: true},
+		}, created)
+		require.Equal(t, emitted{workspaceID: w.ID, typ: webhooks.ContactUpdated, id: bob.ID, inTx: true}, events.list()[2])
+		require.Len(t, events.list(), 3, "unchanged and failed rows emit nothing")
+	})
+}
+
+func TestForcedPhonebookDeleteEvents(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		_, w, pb := setup(t, st)
+		events := &recordingEmitter{}
+		svc := New(st, WithEvents(events))
+		ctx := context.Background()
+		ann, err := svc.CreateContact(ctx, w.ID, ContactInput{PhonebookID: pb.ID, FirstName: "Ann"})
+		require.NoError(t, err)
+		bob, err := svc.CreateContact(ctx, w.ID, ContactInput{PhonebookID: pb.ID, FirstName: "Bob"})
+		require.NoError(t, err)
+
+		require.NoError(t, svc.DeletePhonebook(ctx, w.ID, pb.ID, true))
+
+		deleted := events.list()[2:]
+		require.ElementsMatch(t, []emitted{
+			{workspaceID: w.ID, typ: webhooks.ContactDeleted, id: ann.ID, inTx: true},
+			{workspaceID: w.ID, typ: webhooks.ContactDeleted, id: bob.ID, inTx: true},
+		}, deleted[:2])
+		require.Equal(t, emitted{workspaceID: w.ID, typ: webhooks.PhonebookDeleted, id: pb.ID, inTx: true}, deleted[2])
+	})
+}
+
+func TestFailedImportEventRollsBackChunk(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		_, w, pb := setup(t, st)
+		failure := errors.New("event store unavailable")
+		svc := New(st, WithEvents(&recordingEmitter{fail: failure}))
+		ctx := context.Background()
+
+		_, err := svc.ImportCSV(ctx, w.ID, pb.ID, strings.NewReader("external_id,first_name\na,Ann\n"))
+
+		require.ErrorIs(t, err, failure)
+		_, err = st.GetContactByExternalID(ctx, w.ID, pb.ID, "a")
+		require.ErrorIs(t, err, store.ErrNotFound, "the row was not imported without its event")
 	})
 }

@@ -61,10 +61,11 @@ type PhoneNumberInput struct {
 
 // normalizeContact validates in and returns the contact it describes,
 // without workspace, id or timestamps. Phone numbers without a country code
-// are read in region. phonebookID is the phonebook the contact is in; when
-// it is empty the contact is new and in.PhonebookID is required. Every
-// invalid field is reported, not only the first.
-func normalizeContact(in ContactInput, region, phonebookID string) (store.Contact, error) {
+// are read in the region of rules, and extra_data is checked against its
+// custom fields. phonebookID is the phonebook the contact is in; when it is
+// empty the contact is new and in.PhonebookID is required. Every invalid
+// field is reported, not only the first.
+func normalizeContact(in ContactInput, rules contactRules, phonebookID string) (store.Contact, error) {
 	var v validation.Error
 	rejectReadOnly(&v, in)
 
@@ -83,8 +84,14 @@ func normalizeContact(in ContactInput, region, phonebookID string) (store.Contac
 	}
 
 	c.Emails.V = normalizeEmails(&v, in.Emails)
-	c.PhoneNumbers.V = normalizePhoneNumbers(&v, in.PhoneNumbers, region)
+	c.PhoneNumbers.V = normalizePhoneNumbers(&v, in.PhoneNumbers, rules.region)
+	if rules.coerceText {
+		in.ExtraData = coerceText(in.ExtraData, rules.fields)
+	}
 	c.ExtraData = normalizeExtraData(&v, in.ExtraData)
+	if c.ExtraData != nil {
+		checkCustomValues(&v, c.ExtraData, rules.fields, rules.region)
+	}
 	if err := v.Err(); err != nil {
 		return store.Contact{}, err
 	}

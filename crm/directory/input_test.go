@@ -24,7 +24,7 @@ func TestNormalizeContact(t *testing.T) {
 		ExtraData:    json.RawMessage(`{"z": 1, "a": {"y": true, "b": "x"}}`),
 	}
 
-	c, err := normalizeContact(in, "US", "")
+	c, err := normalizeContact(in, contactRules{region: "US"}, "")
 	require.NoError(t, err)
 
 	require.Equal(t, "pb_1", c.PhonebookID)
@@ -55,7 +55,7 @@ func TestNormalizeContactDefaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := normalizeContact(tt.in, "US", "pb_1")
+			c, err := normalizeContact(tt.in, contactRules{region: "US"}, "pb_1")
 			require.NoError(t, err)
 			require.Equal(t, tt.displayName, c.DisplayName)
 			require.Equal(t, tt.extraData, string(c.ExtraData))
@@ -108,7 +108,7 @@ func TestNormalizeContactErrors(t *testing.T) {
 				phonebook = ""
 			}
 
-			_, err := normalizeContact(tt.in, region, phonebook)
+			_, err := normalizeContact(tt.in, contactRules{region: region}, phonebook)
 
 			var verr *validation.Error
 			require.True(t, errors.As(err, &verr), "error %v", err)
@@ -126,7 +126,7 @@ func TestNormalizeContactReportsEveryField(t *testing.T) {
 		ExtraData:    json.RawMessage(`[]`),
 	}
 
-	_, err := normalizeContact(in, "US", "pb_1")
+	_, err := normalizeContact(in, contactRules{region: "US"}, "pb_1")
 
 	var verr *validation.Error
 	require.True(t, errors.As(err, &verr))
@@ -147,7 +147,7 @@ func TestInputOfRoundTrips(t *testing.T) {
 		PhoneNumbers: []PhoneNumberInput{{Label: "work", Number: "+1 415 555 0100"}},
 		ExtraData:    json.RawMessage(`{"tier":"gold"}`),
 	}
-	c, err := normalizeContact(in, "US", "pb_1")
+	c, err := normalizeContact(in, contactRules{region: "US"}, "pb_1")
 	require.NoError(t, err)
 
 	back := inputOf(c)
@@ -156,7 +156,7 @@ func TestInputOfRoundTrips(t *testing.T) {
 }
 
 func TestInputOfKeepsCustomDisplayName(t *testing.T) {
-	c, err := normalizeContact(ContactInput{FirstName: "Ann", DisplayName: "Dr. Lee"}, "US", "pb_1")
+	c, err := normalizeContact(ContactInput{FirstName: "Ann", DisplayName: "Dr. Lee"}, contactRules{region: "US"}, "pb_1")
 	require.NoError(t, err)
 
 	require.Equal(t, "Dr. Lee", inputOf(c).DisplayName)

@@ -94,22 +94,49 @@ func (s *Service) UpdatePhonebook(ctx context.Context, workspaceID, id string, p
 // DeletePhonebook deletes the phonebook. Deleting one that still has
 // contacts is an error wrapping store.ErrConflict unless force is true.
 // With force, its contacts are deleted with it and each leaves a
-// tombstone.
-//
-// NOTE: a forced delete records phonebook.deleted but no contact.deleted
-// for the contacts it removes. Webhook subscribers that mirror contacts
-// must drop the phonebook's contacts themselves.
+// tombstone and a contact.deleted event, recorded before phonebook.deleted
+// in the same transaction.
 func (s *Service) DeletePhonebook(ctx context.Context, workspaceID, id string, force bool) error {
 	return s.store.InTx(ctx, func(q *store.Queries) error {
 		deleted, err := q.GetPhonebook(ctx, workspaceID, id)
 		if err != nil {
 			return err
 		}
+		if force && s.events != nil {
+			if err := s.emitPhonebookContactsDeleted(ctx, q, workspaceID, id); err != nil {
+				return err
+			}
+		}
 		if err := q.DeletePhonebook(ctx, workspaceID, id, force); err != nil {
 			return err
 		}
 		return s.emit(ctx, q, workspaceID, webhooks.PhonebookDeleted, deleted)
 	})
+}
+
+// emitPhonebookContactsDeleted records a contact.deleted event for every
+// contact of the phonebook, after locking the phonebook so no contact is
+// added between the read and the delete.
+//
+// NOTE: when some subscription receives contact.deleted, the phonebook's
+// contacts are read into memory at once, so a forced delete of a phonebook
+// of millions of contacts needs memory in proportion.
+func (s *Service) emitPhonebookContactsDeleted(ctx context.Context, q *store.Queries, workspaceID, id string) error {
+	if err := q.LockPhonebook(ctx, workspaceID, id); err != nil {
+		return err
+	}
+	load := func() ([]any, error) {
+		contacts, err := q.ListPhonebookContacts(ctx, workspaceID, id)
+		if err != nil {
+			return nil, err
+		}
+		objects := make([]any, len(contacts))
+		for i, c := range contacts {
+			objects[i] = c
+		}
+		return objects, nil
+	}
+	return s.events.EmitBatch(ctx, q, workspaceID, webhooks.ContactDeleted, load)
 }
 
 func applyPhonebook(p *store.Phonebook, patch PhonebookPatch) error {

@@ -8,9 +8,12 @@
 // are passed on wrapped.
 //
 // With WithEvents, creating, updating and deleting a contact or a phonebook
-// records a webhook event in the transaction of the change. A contact is
-// "updated" only when a field changed. CSV imports record no events, and
-// neither do the contacts a forced phonebook delete removes with it.
+// records a webhook event in the transaction of the change, CSV imports and
+// the contacts a forced phonebook delete removes included. A contact is
+// "updated" only when a field changed.
+//
+// Every contact write also checks extra_data against the workspace's
+// custom fields (see CreateCustomField), read fresh on each write.
 package directory
 
 import (
@@ -51,6 +54,21 @@ func (s *Service) emit(ctx context.Context, q *store.Queries, workspaceID string
 		return nil
 	}
 	return s.events.Emit(ctx, q, workspaceID, t, object)
+}
+
+// rules returns what contact writes of the workspace are checked against:
+// its default region and custom fields, read fresh so a field applies
+// from the moment it is created.
+func (s *Service) rules(ctx context.Context, workspaceID string) (contactRules, error) {
+	region, err := s.region(ctx, workspaceID)
+	if err != nil {
+		return contactRules{}, err
+	}
+	fields, err := s.store.ListCustomFields(ctx, workspaceID)
+	if err != nil {
+		return contactRules{}, err
+	}
+	return contactRules{region: region, fields: fields}, nil
 }
 
 // region returns the default region of the workspace, used to parse phone
