@@ -47,6 +47,32 @@ const webhookDeliveryColumns = `id, workspace_id, subscription_id, event_id, eve
 // created_at when zero; the webhooks service sets it to the event's time.
 // Its state is DeliveryPending and its round 1 when they are zero.
 func (q *Queries) InsertWebhookDelivery(ctx context.Context, d *WebhookDelivery) error {
+	_, err := q.exec(ctx, `INSERT INTO webhook_deliveries (`+webhookDeliveryColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, newDeliveryRow(d)...)
+	if err != nil {
+		return fmt.Errorf("insert webhook delivery: %w", err)
+	}
+	return nil
+}
+
+// InsertWebhookDeliveries inserts deliveries as InsertWebhookDelivery
+// does, with multi-row statements, filling the id and updated_at of each.
+func (q *Queries) InsertWebhookDeliveries(ctx context.Context, deliveries []WebhookDelivery) error {
+	rows := make([][]any, len(deliveries))
+	for i := range deliveries {
+		rows[i] = newDeliveryRow(&deliveries[i])
+	}
+	for _, st := range valuesStatements(`INSERT INTO webhook_deliveries (`+webhookDeliveryColumns+`)`, "", rows) {
+		if _, err := q.exec(ctx, st.query, st.args...); err != nil {
+			return fmt.Errorf("insert webhook deliveries: %w", err)
+		}
+	}
+	return nil
+}
+
+// newDeliveryRow fills the id, updated_at and defaults of a new delivery
+// and returns its values in the order of webhookDeliveryColumns.
+func newDeliveryRow(d *WebhookDelivery) []any {
 	d.ID = NewID(PrefixWebhookDelivery)
 	d.UpdatedAt = now()
 	if d.CreatedAt.IsZero() {
@@ -58,15 +84,8 @@ func (q *Queries) InsertWebhookDelivery(ctx context.Context, d *WebhookDelivery)
 	if d.Round == 0 {
 		d.Round = 1
 	}
-
-	_, err := q.exec(ctx, `INSERT INTO webhook_deliveries (`+webhookDeliveryColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.WorkspaceID, d.SubscriptionID, d.EventID, d.EventType, d.State, d.Round, d.Attempts,
-		d.NextAttemptAt, d.LastAttemptAt, d.LastStatusCode, d.LastError, d.CreatedAt, d.UpdatedAt)
-	if err != nil {
-		return fmt.Errorf("insert webhook delivery: %w", err)
-	}
-	return nil
+	return []any{d.ID, d.WorkspaceID, d.SubscriptionID, d.EventID, d.EventType, d.State, d.Round, d.Attempts,
+		d.NextAttemptAt, d.LastAttemptAt, d.LastStatusCode, d.LastError, d.CreatedAt, d.UpdatedAt}
 }
 
 // GetWebhookDelivery returns the delivery id of workspaceID and, inside

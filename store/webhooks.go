@@ -149,6 +149,21 @@ func (q *Queries) InsertWebhookEvent(ctx context.Context, e *WebhookEvent) error
 	return nil
 }
 
+// InsertWebhookEvents inserts events as they are, with multi-row
+// statements, for bulk writes that emit an event per row.
+func (q *Queries) InsertWebhookEvents(ctx context.Context, events []WebhookEvent) error {
+	rows := make([][]any, len(events))
+	for i, e := range events {
+		rows[i] = []any{e.ID, e.WorkspaceID, e.Type, e.Payload, e.CreatedAt}
+	}
+	for _, st := range valuesStatements(`INSERT INTO webhook_events (`+webhookEventColumns+`)`, "", rows) {
+		if _, err := q.exec(ctx, st.query, st.args...); err != nil {
+			return fmt.Errorf("insert webhook events: %w", err)
+		}
+	}
+	return nil
+}
+
 // GetWebhookEvent returns the event id of workspaceID.
 func (q *Queries) GetWebhookEvent(ctx context.Context, workspaceID, id string) (WebhookEvent, error) {
 	var e WebhookEvent

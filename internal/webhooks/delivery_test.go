@@ -35,6 +35,15 @@ func (q *recordingQueue) InsertTx(_ context.Context, _ *store.Queries, args rive
 	return nil
 }
 
+func (q *recordingQueue) InsertManyTx(_ context.Context, _ *store.Queries, params []river.InsertManyParams) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, p := range params {
+		q.jobs = append(q.jobs, recordedJob{args: p.Args.(DeliverArgs), opts: *p.InsertOpts})
+	}
+	return nil
+}
+
 // repeat returns n copies of status, a subscriber script.
 func repeat(status, n int) []int {
 	script := make([]int, n)
@@ -74,6 +83,41 @@ func TestEmitRecordsForMatchingSubscriptions(t *testing.T) {
 			args: DeliverArgs{WorkspaceID: f.ws, DeliveryID: deliveries[0].ID, Round: 1},
 			opts: river.InsertOpts{MaxAttempts: len(fastRetries) + 1},
 		}}, queue.jobs, "one job, for the one enabled subscription of the workspace that receives contact.created")
+	})
+}
+
+func TestEmitBatchDeliversEveryEvent(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st, options{})
+		first, second := newSubscriber(t), newSubscriber(t)
+		subFirst, secret := f.subscribe(t, first.URL+"/in", "contact.*")
+		subSecond, _ := f.subscribe(t, second.URL+"/in", "contact.created")
+		f.subscribe(t, first.URL+"/calls", "call.*")
+		objects := []any{map[string]any{"id": "ct_1"}, map[string]any{"id": "ct_2"}, map[string]any{"id": "ct_3"}}
+
+		require.NoError(t, f.store.InTx(f.ctx, func(q *store.Queries) error {
+			return f.service.EmitBatch(f.ctx, q, f.ws, ContactCreated, func() ([]any, error) { return objects, nil })
+		}))
+
+		for _, sub := range []store.WebhookSubscription{subFirst, subSecond} {
+			deliveries := f.waitSettled(t, sub, 3)
+			for _, d := range deliveries {
+				require.Equal(t, store.DeliverySucceeded, d.State)
+			}
+		}
+		requests := first.received()
+		require.Len(t, requests, 3)
+		var ids []string
+		for _, r := range requests {
+			require.True(t, verifySignature(secret, r))
+			ids = append(ids, eventOf(t, r.Body)["data"].(map[string]any)["id"].(string))
+		}
+		require.ElementsMatch(t, []string{"ct_1", "ct_2", "ct_3"}, ids)
+		require.Len(t, second.received(), 3)
+		events, _, err := st.ListWebhookEvents(f.ctx, store.WebhookEventQuery{WorkspaceID: f.ws, Limit: 10})
+		require.NoError(t, err)
+		require.Len(t, events, 3, "one event per object, shared by both subscriptions")
 	})
 }
 

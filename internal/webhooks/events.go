@@ -109,6 +109,7 @@ type Load func() (any, error)
 // Enqueuer inserts jobs in the caller's transaction. *jobs.Queue is one.
 type Enqueuer interface {
 	InsertTx(ctx context.Context, tx *store.Queries, args river.JobArgs, opts *river.InsertOpts) error
+	InsertManyTx(ctx context.Context, tx *store.Queries, params []river.InsertManyParams) error
 }
 
 // ErrNoQueue is returned by Emit when a subscription wants an event but
@@ -139,11 +140,8 @@ func (s *Service) Emit(ctx context.Context, q *store.Queries, workspaceID string
 }
 
 // EmitBatch records an event and its deliveries, as Emit does, for every
-// object load returns. The subscriptions are read once for the batch.
-//
-// NOTE: each event still takes its own INSERT statements and job insert
-// (prepared once per connection), so a batch of n events that some
-// subscription receives costs about 3n statements.
+// object load returns. The subscriptions are read once for the batch, and
+// the events, deliveries and jobs are written with multi-row statements.
 func (s *Service) EmitBatch(ctx context.Context, q *store.Queries, workspaceID string, t EventType, load LoadBatch) error {
 	subs, err := s.receivers(ctx, q, workspaceID, t)
 	if err != nil || len(subs) == 0 {
@@ -153,12 +151,35 @@ func (s *Service) EmitBatch(ctx context.Context, q *store.Queries, workspaceID s
 	if err != nil {
 		return fmt.Errorf("emit %s: %w", t, err)
 	}
-	for _, object := range objects {
-		if err := s.record(ctx, q, workspaceID, t, object, subs); err != nil {
-			return err
+
+	events := make([]store.WebhookEvent, len(objects))
+	for i, object := range objects {
+		if events[i], err = s.newEvent(workspaceID, t, object); err != nil {
+			return fmt.Errorf("emit %s: %w", t, err)
 		}
 	}
-	return nil
+	if err := q.InsertWebhookEvents(ctx, events); err != nil {
+		return err
+	}
+
+	deliveries := make([]store.WebhookDelivery, 0, len(events)*len(subs))
+	for _, event := range events {
+		for _, sub := range subs {
+			deliveries = append(deliveries, store.WebhookDelivery{
+				WorkspaceID: workspaceID, SubscriptionID: sub.ID, EventID: event.ID, EventType: string(t),
+				CreatedAt: event.CreatedAt,
+			})
+		}
+	}
+	if err := q.InsertWebhookDeliveries(ctx, deliveries); err != nil {
+		return err
+	}
+
+	jobs := make([]river.InsertManyParams, len(deliveries))
+	for i, d := range deliveries {
+		jobs[i] = river.InsertManyParams{Args: deliverArgsOf(d), InsertOpts: s.deliverOpts()}
+	}
+	return s.queue.InsertManyTx(ctx, q, jobs)
 }
 
 // receivers returns the enabled subscriptions of the workspace that
@@ -229,8 +250,17 @@ func (s *Service) newEvent(workspaceID string, t EventType, object any) (store.W
 
 // enqueue inserts the job that sends the current round of d.
 func (s *Service) enqueue(ctx context.Context, q *store.Queries, d store.WebhookDelivery) error {
-	args := DeliverArgs{WorkspaceID: d.WorkspaceID, DeliveryID: d.ID, Round: d.Round}
-	return s.queue.InsertTx(ctx, q, args, &river.InsertOpts{MaxAttempts: len(s.retry) + 1})
+	return s.queue.InsertTx(ctx, q, deliverArgsOf(d), s.deliverOpts())
+}
+
+func deliverArgsOf(d store.WebhookDelivery) DeliverArgs {
+	return DeliverArgs{WorkspaceID: d.WorkspaceID, DeliveryID: d.ID, Round: d.Round}
+}
+
+// deliverOpts gives a delivery job one attempt per retry wait, plus the
+// first.
+func (s *Service) deliverOpts() *river.InsertOpts {
+	return &river.InsertOpts{MaxAttempts: len(s.retry) + 1}
 }
 
 // formatTime writes t as the API does: RFC 3339 in UTC with milliseconds.
