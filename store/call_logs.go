@@ -34,6 +34,9 @@ type CallLog struct {
 	Status       string `db:"status"`
 	CRMID        string `db:"crm_id"`
 	CRMURL       string `db:"crm_url"`
+	// CRMContactIDs are the CRM records the call is logged on; nil until
+	// chosen, empty for none.
+	CRMContactIDs *JSONColumn[[]string] `db:"crm_contact_ids"`
 	// Revision counts the changes of the call the CRM entry must show, and
 	// LoggedRevision is the revision the entry shows.
 	Revision       int64  `db:"revision"`
@@ -54,7 +57,7 @@ func (l CallLog) Due() bool {
 	return l.Revision > l.LoggedRevision && (l.Status == CallLogPending || l.Status == CallLogLogged)
 }
 
-const callLogColumns = `id, workspace_id, call_id, connection_id, status, crm_id, crm_url, revision, logged_revision,
+const callLogColumns = `id, workspace_id, call_id, connection_id, status, crm_id, crm_url, crm_contact_ids, revision, logged_revision,
 	attempts, last_error, create_sent_at, next_attempt_at, logged_at, created_at, updated_at`
 
 // dueCallLog is the condition of the call_logs_due partial index, written
@@ -171,6 +174,18 @@ func (q *Queries) ListConnectionsWithDueCallLogs(ctx context.Context, at UnixMil
 func (q *Queries) MarkCallLogCreateSent(ctx context.Context, id string) error {
 	at := now()
 	return q.execOne(ctx, "call log "+id, `UPDATE call_logs SET create_sent_at = ?, updated_at = ? WHERE id = ?`, at, at, id)
+}
+
+// SetCallLogContacts stores the CRM records the log id is written on.
+func (q *Queries) SetCallLogContacts(ctx context.Context, id string, contactIDs []string) error {
+	if contactIDs == nil {
+		contactIDs = []string{}
+	}
+	encoded, err := marshalJSON(contactIDs)
+	if err != nil {
+		return fmt.Errorf("encode crm_contact_ids: %w", err)
+	}
+	return q.execOne(ctx, "call log "+id, `UPDATE call_logs SET crm_contact_ids = ?, updated_at = ? WHERE id = ?`, encoded, now(), id)
 }
 
 // RecordCallLogWritten stores that the CRM entry crmID (at crmURL) shows

@@ -56,6 +56,18 @@ func TestInsertCallLogOncePerConnection(t *testing.T) {
 		require.Equal(t, int64(1), l.Revision)
 		require.Equal(t, int64(0), l.LoggedRevision)
 		require.True(t, l.Due())
+		require.Nil(t, l.CRMContactIDs, "no contact chosen yet")
+
+		require.NoError(t, s.SetCallLogContacts(f.ctx, l.ID, []string{"151", "152"}))
+		got, err := s.GetCallLog(f.ctx, f.ws, l.ID)
+		require.NoError(t, err)
+		require.NotNil(t, got.CRMContactIDs)
+		require.Equal(t, []string{"151", "152"}, got.CRMContactIDs.V)
+		require.NoError(t, s.SetCallLogContacts(f.ctx, l.ID, nil))
+		got, err = s.GetCallLog(f.ctx, f.ws, l.ID)
+		require.NoError(t, err)
+		require.NotNil(t, got.CRMContactIDs, "no contact is a choice too")
+		require.Empty(t, got.CRMContactIDs.V)
 	})
 }
 

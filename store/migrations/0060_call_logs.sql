@@ -19,6 +19,10 @@ CREATE TABLE call_logs (
     -- The CRM's id of the call entry and its link, '' until created.
     crm_id TEXT NOT NULL DEFAULT '',
     crm_url TEXT NOT NULL DEFAULT '',
+    -- The CRM records the call is logged on as a JSON array, [] for none;
+    -- NULL until chosen. Kept, so a retry does not create a second
+    -- contact for an unknown caller.
+    crm_contact_ids TEXT,
     revision BIGINT NOT NULL DEFAULT 1,
     logged_revision BIGINT NOT NULL DEFAULT 0,
     -- Failed attempts since the last success or manual retry.
