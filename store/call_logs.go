@@ -188,6 +188,12 @@ func (q *Queries) SetCallLogContacts(ctx context.Context, id string, contactIDs 
 	return q.execOne(ctx, "call log "+id, `UPDATE call_logs SET crm_contact_ids = ?, updated_at = ? WHERE id = ?`, encoded, now(), id)
 }
 
+// ClearCallLogCreateSent drops the mark of MarkCallLogCreateSent after
+// the CRM answered the create with a rejection, which stored nothing.
+func (q *Queries) ClearCallLogCreateSent(ctx context.Context, id string) error {
+	return q.execOne(ctx, "call log "+id, `UPDATE call_logs SET create_sent_at = NULL, updated_at = ? WHERE id = ?`, now(), id)
+}
+
 // RecordCallLogWritten stores that the CRM entry crmID (at crmURL) shows
 // revision of the log id. It reports whether the log got its CRM id now,
 // rather than having it already.
@@ -346,4 +352,31 @@ func (q *Queries) CountDueCallLogs(ctx context.Context) (CallLogBacklog, error) 
 		return CallLogBacklog{}, fmt.Errorf("count due call logs: %w", err)
 	}
 	return b, nil
+}
+
+// AcquireCallLogDrain takes the drain lease of the CRM connection
+// connectionID for holder until until, and reports whether holder has
+// it: the lease was free, expired, or holder's already.
+func (q *Queries) AcquireCallLogDrain(ctx context.Context, connectionID, holder string, until UnixMilli) (bool, error) {
+	res, err := q.exec(ctx, `INSERT INTO call_log_drains (connection_id, holder, lease_until) VALUES (?, ?, ?)
+		ON CONFLICT (connection_id) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until
+		WHERE call_log_drains.lease_until < ? OR call_log_drains.holder = excluded.holder`,
+		connectionID, holder, until, now())
+	if err != nil {
+		return false, fmt.Errorf("acquire the call log drain of CRM connection %s: %w", connectionID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("acquire the call log drain of CRM connection %s: %w", connectionID, err)
+	}
+	return n > 0, nil
+}
+
+// ReleaseCallLogDrain gives up holder's drain lease of the connection.
+func (q *Queries) ReleaseCallLogDrain(ctx context.Context, connectionID, holder string) error {
+	_, err := q.exec(ctx, `DELETE FROM call_log_drains WHERE connection_id = ? AND holder = ?`, connectionID, holder)
+	if err != nil {
+		return fmt.Errorf("release the call log drain of CRM connection %s: %w", connectionID, err)
+	}
+	return nil
 }

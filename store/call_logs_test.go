@@ -269,3 +269,37 @@ func logIDs(logs []store.CallLog) []string {
 	}
 	return ids
 }
+
+func TestCallLogDrainLease(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, s *store.Store) {
+		f := setupCallLogs(t, s)
+		soon := store.Millis(time.Now().Add(time.Minute))
+
+		got, err := s.AcquireCallLogDrain(f.ctx, f.crm.ID, "job-1", soon)
+		require.NoError(t, err)
+		require.True(t, got)
+		got, err = s.AcquireCallLogDrain(f.ctx, f.crm.ID, "job-2", soon)
+		require.NoError(t, err)
+		require.False(t, got, "the lease is held")
+		got, err = s.AcquireCallLogDrain(f.ctx, f.crm.ID, "job-1", soon)
+		require.NoError(t, err)
+		require.True(t, got, "the holder renews its lease")
+
+		require.NoError(t, s.ReleaseCallLogDrain(f.ctx, f.crm.ID, "job-2"))
+		got, err = s.AcquireCallLogDrain(f.ctx, f.crm.ID, "job-2", soon)
+		require.NoError(t, err)
+		require.False(t, got, "only the holder releases")
+		require.NoError(t, s.ReleaseCallLogDrain(f.ctx, f.crm.ID, "job-1"))
+		got, err = s.AcquireCallLogDrain(f.ctx, f.crm.ID, "job-2", soon)
+		require.NoError(t, err)
+		require.True(t, got)
+
+		expired := store.Millis(time.Now().Add(-time.Second))
+		require.NoError(t, s.ReleaseCallLogDrain(f.ctx, f.crm.ID, "job-2"))
+		_, err = s.AcquireCallLogDrain(f.ctx, f.crm.ID, "job-3", expired)
+		require.NoError(t, err)
+		got, err = s.AcquireCallLogDrain(f.ctx, f.crm.ID, "job-4", soon)
+		require.NoError(t, err)
+		require.True(t, got, "an expired lease is free")
+	})
+}

@@ -55,10 +55,13 @@
 //
 // # Pace, retries and outages
 //
-// One drain job per connection runs at a time across every instance (a
-// River unique job), so the connection's pace is shared by the whole
-// deployment: at most settings.call_log.requests_per_second requests on
-// average, burst at once, and max_concurrency in flight
+// One drain job per connection works at a time across every instance: it
+// holds the connection's lease in call_log_drains, and a drain job that
+// finds the lease held returns at once, because the holder sees its logs
+// too (it looks once more after releasing the lease). So the connection's
+// pace is shared by the whole deployment: at most
+// settings.call_log.requests_per_second requests on average, burst at
+// once, and max_concurrency in flight
 // (crmconn.DefaultCallLogLimits per kind). It takes due rows oldest
 // first, in batches.
 //
@@ -75,8 +78,9 @@
 //     retries it.
 //
 // A periodic job (SweepInterval, on the River leader) enqueues a drain job
-// for every connection with due rows: rows deferred to a later time, and
-// rows whose drain job ended just before they committed.
+// for every connection with due rows, for rows deferred to a later time
+// and for the lease of a drain job that is gone, which lapses a minute
+// after its work should have ended.
 //
 // # Metrics
 //

@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
 	"github.com/switchboard-oss/switchboard/crm"
 	"github.com/switchboard-oss/switchboard/crm/crmconn"
+	"github.com/switchboard-oss/switchboard/crm/crmhttp"
 	"github.com/switchboard-oss/switchboard/internal/jobs"
 	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
@@ -44,9 +47,14 @@ func (s *Service) paceOf(conn crmconn.Connection) *pace {
 	return p
 }
 
+// leaseMargin is how long a drain lease outlives the work it covers, so a
+// lease lapses only when its job is gone.
+const leaseMargin = time.Minute
+
 // drainRun is one drain job: the connection, its connector and pace.
 type drainRun struct {
 	svc       *Service
+	holder    string
 	conn      crmconn.Connection
 	connector crm.Connector
 	logger    crm.CallLogger
@@ -54,8 +62,10 @@ type drainRun struct {
 }
 
 // drain writes the due logs of one connection, oldest first, in batches,
-// until none is due, the budget is spent or the CRM stops it.
-func (s *Service) drain(ctx context.Context, args DrainArgs) error {
+// until none is due, the budget is spent or the CRM stops it. It works
+// only while it holds the connection's drain lease; a job that finds the
+// lease held returns at once, because the holder sees its logs.
+func (s *Service) drain(ctx context.Context, args DrainArgs, holder string) error {
 	conn, connector, err := s.cfg.Connections.Open(ctx, args.WorkspaceID, args.ConnectionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // the connection was deleted, and its logs with it
@@ -63,29 +73,87 @@ func (s *Service) drain(ctx context.Context, args DrainArgs) error {
 	if err != nil {
 		return fmt.Errorf("open CRM connection %s to log calls: %w", args.ConnectionID, err)
 	}
-	run := &drainRun{svc: s, conn: conn, connector: connector, pace: s.paceOf(conn)}
+	run := &drainRun{svc: s, holder: holder, conn: conn, connector: connector, pace: s.paceOf(conn)}
+	held, err := run.lease(ctx, s.cfg.DrainBudget)
+	if err != nil || !held {
+		return err
+	}
+
 	logger, err := crmconn.CallLogger(conn, connector)
 	if err == nil && !conn.CallLog().Enabled {
 		err = errors.New("call logging is disabled on the CRM connection; enable settings.call_log.enabled and retry")
 	}
 	if err != nil {
-		return run.failAll(ctx, err)
+		return run.finish(ctx, run.failAll(ctx, err))
 	}
 	run.logger = logger
+	return run.finish(ctx, run.loop(ctx))
+}
 
+// loop drains batches until none is due (nil), the budget is spent (a
+// snooze of 0) or the CRM stops it.
+func (r *drainRun) loop(ctx context.Context) error {
+	s := r.svc
 	deadline := s.now().Add(s.cfg.DrainBudget)
 	for {
-		logs, err := s.store.ListDueCallLogs(ctx, conn.ID, store.Millis(s.now()), run.pace.limit.Concurrency*batchPerWorker)
-		if err != nil || len(logs) == 0 {
-			return err
+		logs, err := s.store.ListDueCallLogs(ctx, r.conn.ID, store.Millis(s.now()), r.pace.limit.Concurrency*batchPerWorker)
+		if err != nil {
+			return errStop{err}
 		}
-		if stop := run.batch(ctx, logs); stop != nil {
-			return s.stopError(conn, stop)
+		if len(logs) == 0 {
+			return nil
+		}
+		if stop := r.batch(ctx, logs); stop != nil {
+			return s.stopError(r.conn, stop)
 		}
 		if s.now().After(deadline) {
 			return river.JobSnooze(0) // hand over, so other connections get this worker too
 		}
+		if _, err := r.lease(ctx, s.cfg.DrainBudget); err != nil {
+			return err
+		}
 	}
+}
+
+// finish ends a drain whose loop returned err. A drain that stops keeps
+// the lease until it runs again, so no other job drains the connection
+// during its backoff or snooze. A drain that found nothing due releases
+// the lease and then looks once more: a log that committed while the
+// lease was held, whose own job found the lease held, is seen here.
+func (r *drainRun) finish(ctx context.Context, err error) error {
+	s := r.svc
+	var snooze *rivertype.JobSnoozeError
+	switch {
+	case errors.As(err, &snooze):
+		_, leaseErr := r.lease(ctx, snooze.Duration)
+		return errors.Join(err, leaseErr)
+	case err != nil:
+		_, leaseErr := r.lease(context.WithoutCancel(ctx), s.cfg.RetryCap+s.cfg.RetryCap/4)
+		return errors.Join(err, leaseErr)
+	}
+
+	if err := s.store.ReleaseCallLogDrain(ctx, r.conn.ID, r.holder); err != nil {
+		return err
+	}
+	due, err := s.store.ListDueCallLogs(ctx, r.conn.ID, store.Millis(s.now()), 1)
+	if err != nil || len(due) == 0 {
+		return err
+	}
+	held, err := r.lease(ctx, s.cfg.DrainBudget)
+	if err != nil || !held {
+		return err
+	}
+	return r.finish(ctx, r.loop(ctx))
+}
+
+// lease takes or renews the drain lease for work of length d.
+func (r *drainRun) lease(ctx context.Context, d time.Duration) (bool, error) {
+	until := store.Millis(r.svc.now().Add(d + leaseMargin))
+	held, err := r.svc.store.AcquireCallLogDrain(ctx, r.conn.ID, r.holder, until)
+	if err != nil {
+		return false, errStop{err}
+	}
+	return held, nil
 }
 
 // stopError turns what stopped a drain into River's outcome: a snooze for
@@ -235,7 +303,19 @@ func (r *drainRun) sendRequest(ctx context.Context, l store.CallLog, entry crm.C
 		return "", crm.LoggedCall{}, err
 	}
 	logged, err := r.logger.LogCall(ctx, entry)
+	if rejected(err) {
+		if clearErr := r.svc.store.ClearCallLogCreateSent(ctx, l.ID); clearErr != nil {
+			return "", crm.LoggedCall{}, errStop{clearErr}
+		}
+	}
 	return "created", logged, err
+}
+
+// rejected reports whether err is a 4xx answer, 429 included: the CRM
+// refused the request and stored nothing, so the create is not in doubt.
+func rejected(err error) bool {
+	var status *crmhttp.StatusError
+	return errors.As(err, &status) && status.Status >= 400 && status.Status < 500
 }
 
 // errStop marks a failure of the gateway rather than the CRM, such as the

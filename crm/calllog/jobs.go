@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -32,9 +33,8 @@ const drainMaxAttempts = 100
 // maxSweptConnections is how many connections one sweep enqueues.
 const maxSweptConnections = 1000
 
-// openJobStates are the states in which a drain job keeps another of the
-// same connection from being inserted, so one runs at a time per
-// connection across every instance.
+// openJobStates are the states in which a sweep job keeps another from
+// being inserted.
 var openJobStates = []rivertype.JobState{
 	rivertype.JobStateAvailable,
 	rivertype.JobStatePending,
@@ -52,13 +52,12 @@ type DrainArgs struct {
 // Kind names the job.
 func (DrainArgs) Kind() string { return "crm_call_log_drain" }
 
-// InsertOpts makes drain jobs unique per connection while one is open.
+// InsertOpts sends drain jobs to Queue. They are not unique: a job
+// inserted while another drains the connection must still run, because
+// the other may be past its last look at the due logs. The drain lease
+// keeps the extra jobs from draining at the same time.
 func (DrainArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       Queue,
-		MaxAttempts: drainMaxAttempts,
-		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: openJobStates},
-	}
+	return river.InsertOpts{Queue: Queue, MaxAttempts: drainMaxAttempts}
 }
 
 // drainWorker works DrainArgs jobs.
@@ -81,7 +80,7 @@ func (w *drainWorker) NextRetry(job *river.Job[DrainArgs]) time.Time {
 
 // Work drains the connection's due logs.
 func (w *drainWorker) Work(ctx context.Context, job *river.Job[DrainArgs]) error {
-	return w.svc.drain(ctx, job.Args)
+	return w.svc.drain(ctx, job.Args, strconv.FormatInt(job.ID, 10))
 }
 
 // backoff returns the wait before retry number attempt (1 for the first).

@@ -245,9 +245,9 @@ func sameTime(a, b *store.UnixMilli) bool {
 	return a.Equal(b.Time)
 }
 
-// enqueueDrain inserts the drain job of a connection in the transaction
-// of q. A drain job of the connection that is already waiting or running
-// makes the insert a no-op, and that job takes the new work.
+// enqueueDrain inserts a drain job of a connection in the transaction of
+// q. When another drain job holds the connection's lease, the new job
+// returns at once and the holder takes the new work.
 func (s *Service) enqueueDrain(ctx context.Context, q *store.Queries, workspaceID, connectionID string) error {
 	queue := s.enqueuer()
 	if queue == nil {

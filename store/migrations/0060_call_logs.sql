@@ -43,3 +43,12 @@ CREATE INDEX call_logs_workspace_status ON call_logs (workspace_id, status, crea
 -- The rows a connection's drain job works, oldest first.
 CREATE INDEX call_logs_due ON call_logs (connection_id, created_at, id)
     WHERE revision > logged_revision AND status IN ('pending', 'logged');
+
+-- The lease of the drain job that writes a connection's call logs, so one
+-- drains a connection at a time across every instance. holder is the
+-- River job id; a lease past lease_until is free.
+CREATE TABLE call_log_drains (
+    connection_id TEXT PRIMARY KEY REFERENCES crm_connections (id) ON DELETE CASCADE,
+    holder TEXT NOT NULL,
+    lease_until BIGINT NOT NULL
+);
