@@ -305,4 +305,3 @@ func TestBacklogMetrics(t *testing.T) {
 		require.Contains(t, values, "switchboard_crm_call_log_queue_age_seconds")
 	})
 }
-
