@@ -94,8 +94,8 @@ func TestLateDataUpdatesSameEntry(t *testing.T) {
 		require.GreaterOrEqual(t, hub[0].Updates, 1)
 		pipe := h.pipe.EntriesOf(call.ID)
 		require.Len(t, pipe, 1)
-		require.Contains(t, pipe[0].Fields["note"], "Wants a quote by Friday.")
-		require.Contains(t, pipe[0].Fields["note"], "Recording: https://api.twilio.com/rec/RE1")
+		require.Contains(t, pipe[0].Fields["activity.note"], "Wants a quote by Friday.")
+		require.Contains(t, pipe[0].Fields["activity.note"], "Recording: https://api.twilio.com/rec/RE1")
 	})
 }
 

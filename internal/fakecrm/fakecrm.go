@@ -34,7 +34,8 @@ type Entry struct {
 	// CallID is the Switchboard call id of the entry's marker.
 	CallID string
 	// Fields are the entry's fields as last written: HubSpot properties,
-	// or the Pipedrive call log body with its activity's updates.
+	// or the Pipedrive call log body with the fields of its activity's
+	// updates under "activity." and their name.
 	Fields map[string]any
 	// Associations are the HubSpot contact ids, or the Pipedrive person id.
 	Associations []string
@@ -452,7 +453,7 @@ func (s *Server) pipedriveUpdateActivity(w http.ResponseWriter, activity string,
 	e, ok := s.byID[id]
 	if ok && err == nil {
 		for k, v := range fields {
-			e.Fields[k] = v
+			e.Fields["activity."+k] = v
 		}
 		e.Updates++
 	}
