@@ -54,6 +54,13 @@ func TestEndedCallLoggedOncePerCRM(t *testing.T) {
 		require.Equal(t, float64(9001), log.Fields["user_id"])
 		require.NotContains(t, log.Fields, "person_id", "the fake Pipedrive knows no person with the number")
 		require.Equal(t, log.ID, logs[h.pipeConn.ID].CRMID)
+
+		events := h.events.loggedEvents()
+		require.Len(t, events, 2, "one call.logged per CRM connection")
+		for _, ev := range events {
+			require.Equal(t, call.ID, ev.Call.ID)
+			require.Equal(t, logs[ev.Log.ConnectionID].CRMID, ev.Log.CRMID)
+		}
 	})
 }
 
@@ -90,6 +97,7 @@ func TestLateDataUpdatesSameEntry(t *testing.T) {
 
 		hub := h.hubspot.EntriesOf(call.ID)
 		require.Len(t, hub, 1, "late data never creates a second entry")
+		require.Len(t, h.events.loggedEvents(), 2, "an update sends no second call.logged")
 		require.Equal(t, "https://api.twilio.com/rec/RE1", hub[0].Fields["hs_call_recording_url"])
 		require.GreaterOrEqual(t, hub[0].Updates, 1)
 		pipe := h.pipe.EntriesOf(call.ID)

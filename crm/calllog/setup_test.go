@@ -2,6 +2,7 @@ package calllog_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/switchboard-oss/switchboard/internal/jobs"
 	"github.com/switchboard-oss/switchboard/internal/secret"
 	"github.com/switchboard-oss/switchboard/internal/testdb"
+	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
 )
 
@@ -36,6 +38,7 @@ type harness struct {
 	keyring  *secret.Keyring
 	conns    *crmconn.Service
 	svc      *calllog.Service
+	events   *eventRecorder
 	registry *prometheus.Registry
 	ws       store.Workspace
 	hubspot  *fakecrm.Server
@@ -57,7 +60,7 @@ func eachDialect(t *testing.T, fn func(t *testing.T, h *harness)) {
 
 func setup(t *testing.T, d store.Dialect) *harness {
 	t.Helper()
-	h := &harness{ctx: context.Background(), opts: store.Options{DataDir: t.TempDir()}, registry: prometheus.NewRegistry()}
+	h := &harness{ctx: context.Background(), opts: store.Options{DataDir: t.TempDir()}, registry: prometheus.NewRegistry(), events: &eventRecorder{}}
 	if d == store.Postgres {
 		h.opts.DatabaseURL = testdb.NewSchema(t)
 	}
@@ -74,7 +77,7 @@ func setup(t *testing.T, d store.Dialect) *harness {
 	require.NoError(t, err)
 	h.conns = crmconn.New(h.st, h.keyring, crmconn.Options{RequestTimeout: 2 * time.Second})
 	h.svc, err = calllog.New(calllog.Config{
-		Store: h.st, Connections: h.conns, Log: zaptest.NewLogger(t), Registry: h.registry,
+		Store: h.st, Connections: h.conns, Log: zaptest.NewLogger(t), Registry: h.registry, Events: h.events,
 		RetryBase: 50 * time.Millisecond, RetryCap: 200 * time.Millisecond, CreateSearchDelay: 300 * time.Millisecond,
 		AgentEmail: func(_ context.Context, _, agent string) (string, error) {
 			if agent == "client:ann" {
@@ -219,4 +222,25 @@ func (h *harness) waitLogged(t *testing.T, callID string) map[string]store.CallL
 		return len(logs) > 0
 	}, waitLimit, 20*time.Millisecond, "the logs of call %s never caught up", callID)
 	return logs
+}
+
+// eventRecorder records the webhook events the service emits.
+type eventRecorder struct {
+	mu     sync.Mutex
+	logged []calllog.Logged
+}
+
+func (r *eventRecorder) Emit(_ context.Context, _ *store.Queries, _ string, t webhooks.EventType, object any) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if logged, ok := object.(calllog.Logged); ok && t == webhooks.CallLogged {
+		r.logged = append(r.logged, logged)
+	}
+	return nil
+}
+
+func (r *eventRecorder) loggedEvents() []calllog.Logged {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]calllog.Logged(nil), r.logged...)
 }
