@@ -65,8 +65,9 @@
 // (crmconn.DefaultCallLogLimits per kind). It takes due rows oldest
 // first, in batches.
 //
-//   - A 429 snoozes the drain job for Retry-After (30 seconds without it);
-//     no row uses an attempt.
+//   - A 429 pauses the drain for Retry-After: up to 5 seconds in the job,
+//     longer by snoozing the job (30 seconds when the CRM names no wait).
+//     No row uses an attempt.
 //   - An unavailable CRM (5xx, timeout, refused connection) counts an
 //     attempt on the row that met it and stops the job, which River retries
 //     with exponential backoff and jitter (Config.RetryBase doubling up to

@@ -104,6 +104,12 @@ func (r *drainRun) loop(ctx context.Context) error {
 			return nil
 		}
 		if stop := r.batch(ctx, logs); stop != nil {
+			if wait, ok := shortRateLimit(stop); ok {
+				if err := sleep(ctx, wait); err != nil {
+					return errStop{err}
+				}
+				continue
+			}
 			return s.stopError(r.conn, stop)
 		}
 		if s.now().After(deadline) {
@@ -154,6 +160,33 @@ func (r *drainRun) lease(ctx context.Context, d time.Duration) (bool, error) {
 		return false, errStop{err}
 	}
 	return held, nil
+}
+
+// maxInlineRateLimitWait is the longest Retry-After a drain waits out
+// itself. A longer wait snoozes the job, which frees its worker; River
+// moves snoozed jobs back every few seconds, so a short wait costs less
+// in the job.
+const maxInlineRateLimitWait = 5 * time.Second
+
+// shortRateLimit returns the wait of a 429 that named a Retry-After of at
+// most maxInlineRateLimitWait.
+func shortRateLimit(err error) (time.Duration, bool) {
+	var limited *crm.RateLimitedError
+	if !errors.As(err, &limited) || limited.RetryAfter <= 0 || limited.RetryAfter > maxInlineRateLimitWait {
+		return 0, false
+	}
+	return limited.RetryAfter, true
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
 }
 
 // stopError turns what stopped a drain into River's outcome: a snooze for
