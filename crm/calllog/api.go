@@ -45,8 +45,8 @@ func (s *Service) LogsOfCalls(ctx context.Context, workspaceID string, callIDs [
 
 // Retry writes the call of the log id to its CRM again now, with a fresh
 // count of attempts: a create when the CRM has no entry yet, an update
-// otherwise. It works on logs of every status; a skipped log is logged
-// after all.
+// otherwise. It works on logs of every status, so a skipped log is
+// logged after all.
 func (s *Service) Retry(ctx context.Context, workspaceID, id string) (store.CallLog, error) {
 	var l store.CallLog
 	err := s.store.InTx(ctx, func(q *store.Queries) error {

@@ -213,7 +213,7 @@ func TestInterruptedCreateFoundNotRepeated(t *testing.T) {
 }
 
 // TestWorkerStoppedMidJob stops the queue while a create waits for the
-// CRM's answer, as a crash would, then starts a new queue: the call is
+// CRM's response, as a crash would, then starts a new queue: the call is
 // logged once.
 func TestWorkerStoppedMidJob(t *testing.T) {
 	eachDialect(t, func(t *testing.T, h *harness) {

@@ -63,8 +63,8 @@ type drainRun struct {
 
 // drain writes the due logs of one connection, oldest first, in batches,
 // until none is due, the budget is spent or the CRM stops it. It works
-// only while it holds the connection's drain lease; a job that finds the
-// lease held returns at once, because the holder sees its logs.
+// only while it holds the connection's drain lease. A job that finds the
+// lease held returns at once, because the holder reads its logs too.
 func (s *Service) drain(ctx context.Context, args DrainArgs, holder string) error {
 	conn, connector, err := s.cfg.Connections.Open(ctx, args.WorkspaceID, args.ConnectionID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -81,7 +81,7 @@ func (s *Service) drain(ctx context.Context, args DrainArgs, holder string) erro
 
 	logger, err := crmconn.CallLogger(conn, connector)
 	if err == nil && !conn.CallLog().Enabled {
-		err = errors.New("call logging is disabled on the CRM connection; enable settings.call_log.enabled and retry")
+		err = errors.New("call logging is disabled on the CRM connection: enable settings.call_log.enabled, then retry the log")
 	}
 	if err != nil {
 		return run.finish(ctx, run.failAll(ctx, err))
@@ -163,9 +163,9 @@ func (r *drainRun) lease(ctx context.Context, d time.Duration) (bool, error) {
 }
 
 // maxInlineRateLimitWait is the longest Retry-After a drain waits out
-// itself. A longer wait snoozes the job, which frees its worker; River
-// moves snoozed jobs back every few seconds, so a short wait costs less
-// in the job.
+// itself. A longer wait snoozes the job, which frees its worker. River
+// moves snoozed jobs back only every few seconds, so a short wait costs
+// less in the job.
 const maxInlineRateLimitWait = 5 * time.Second
 
 // shortRateLimit returns the wait of a 429 that named a Retry-After of at
@@ -198,7 +198,7 @@ func (s *Service) stopError(conn crmconn.Connection, stop error) error {
 		if wait <= 0 {
 			wait = DefaultRateLimitWait
 		}
-		s.log.Info("CRM rate limit reached; call logging waits", connFields(conn, zap.Duration("retry_in", wait))...)
+		s.log.Info("CRM rate limit reached, call logging waits", connFields(conn, zap.Duration("retry_in", wait))...)
 		return river.JobSnooze(min(wait, jobs.MaxSnooze))
 	}
 	s.log.Warn("call logging paused", connFields(conn, zap.Error(stop))...)
@@ -207,7 +207,7 @@ func (s *Service) stopError(conn crmconn.Connection, stop error) error {
 
 // batch writes logs with up to the pace's concurrency in flight. It
 // returns the first error that stops the connection, after the requests
-// in flight end; no new request starts after it.
+// in flight end. No new request starts after it.
 func (r *drainRun) batch(ctx context.Context, logs []store.CallLog) error {
 	var (
 		wg   sync.WaitGroup
@@ -344,7 +344,7 @@ func (r *drainRun) sendRequest(ctx context.Context, l store.CallLog, entry crm.C
 	return "created", logged, err
 }
 
-// rejected reports whether err is a 4xx answer, 429 included: the CRM
+// rejected reports whether err is a 4xx response, 429 included: the CRM
 // refused the request and stored nothing, so the create is not in doubt.
 func rejected(err error) bool {
 	var status *crmhttp.StatusError
@@ -384,7 +384,7 @@ func (r *drainRun) settle(ctx context.Context, l store.CallLog, err error) error
 	}
 }
 
-// recordFailure stores a failed attempt of l; final makes it failed.
+// recordFailure stores a failed attempt of l, and final makes l failed.
 func (r *drainRun) recordFailure(ctx context.Context, l store.CallLog, cause error, attempts int, final bool) error {
 	s := r.svc
 	text := oneLine(cause.Error())
@@ -398,9 +398,9 @@ func (r *drainRun) recordFailure(ctx context.Context, l store.CallLog, cause err
 		zap.Int("attempts", attempts), zap.Error(cause))
 	if final {
 		s.metrics.failed.WithLabelValues(string(r.conn.Kind)).Inc()
-		s.log.Warn("call log failed; retry it through the API once the cause is fixed", fields...)
+		s.log.Warn("call log failed: fix the cause, then retry it through the API", fields...)
 	} else {
-		s.log.Info("call log attempt failed; it is retried", fields...)
+		s.log.Info("call log attempt failed, retrying later", fields...)
 	}
 	return nil
 }

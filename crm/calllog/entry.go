@@ -137,7 +137,7 @@ func (r *drainRun) chooseContacts(ctx context.Context, call store.Call, local *s
 	if err := r.wait(ctx); err != nil {
 		return nil, err
 	}
-	// NOTE: a create whose answer is lost makes a record the next attempt
+	// NOTE: a create whose response is lost makes a record the next attempt
 	// may not find yet, so an unknown caller can get two records.
 	created, err := r.logger.CreateContact(ctx, number)
 	if err != nil {
@@ -147,7 +147,7 @@ func (r *drainRun) chooseContacts(ctx context.Context, call store.Call, local *s
 }
 
 // owner returns the CRM user of the call's agent: by email first, then by
-// the connection's user_map; "" when neither knows the agent.
+// the connection's user_map. It returns "" when neither finds the agent.
 func (r *drainRun) owner(ctx context.Context, call store.Call) (string, error) {
 	if call.Agent == "" {
 		return "", nil
@@ -195,7 +195,7 @@ func (r *drainRun) userByEmail(ctx context.Context, email string) (string, error
 	case errors.As(err, &limited), errors.Is(err, crm.ErrUnavailable):
 		return "", err
 	case err != nil:
-		s.log.Warn("finding the CRM user of an agent failed; the call is logged without an owner unless user_map names one",
+		s.log.Warn("finding the CRM user of an agent failed, so the call is logged without an owner unless user_map names one",
 			connFields(r.conn, zap.Error(err))...)
 		id = ""
 	}
@@ -209,7 +209,7 @@ func (r *drainRun) userByEmail(ctx context.Context, email string) (string, error
 }
 
 // agentEmail returns the email address of agent: Config.AgentEmail's
-// answer, else the agent itself when it is an address.
+// result, else the agent itself when it is an address.
 func (s *Service) agentEmail(ctx context.Context, workspaceID, agent string) (string, error) {
 	if s.cfg.AgentEmail != nil {
 		email, err := s.cfg.AgentEmail(ctx, workspaceID, agent)
@@ -223,8 +223,8 @@ func (s *Service) agentEmail(ctx context.Context, workspaceID, agent string) (st
 	return "", nil
 }
 
-// zone returns the time zone of the workspace; UTC when its name is
-// unknown to the system's zone database.
+// zone returns the time zone of the workspace, or UTC when the system's
+// zone database lacks its name.
 func (s *Service) zone(ctx context.Context, workspaceID string) (*time.Location, error) {
 	ws, err := s.store.GetWorkspace(ctx, workspaceID)
 	if err != nil {
@@ -237,7 +237,7 @@ func (s *Service) zone(ctx context.Context, workspaceID string) (*time.Location,
 	}
 	zone, err := time.LoadLocation(ws.TimeZone)
 	if err != nil {
-		s.log.Warn("workspace time zone is unknown; call logs use UTC", zap.String("workspace_id", workspaceID),
+		s.log.Warn("workspace time zone is unknown, so call logs use UTC", zap.String("workspace_id", workspaceID),
 			zap.String("time_zone", ws.TimeZone), zap.Error(err))
 		zone = time.UTC
 	}

@@ -37,7 +37,7 @@ const (
 )
 
 // telephonyHarness replays provider webhooks through the inbound service,
-// which tells the harness's call log service of every call change.
+// which passes every call change to the harness's call log service.
 type telephonyHarness struct {
 	*harness
 	inbound *inbound.Service

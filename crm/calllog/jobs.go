@@ -26,8 +26,8 @@ const QueueWorkers = 10
 // connections with due logs.
 const SweepInterval = 30 * time.Second
 
-// drainMaxAttempts bounds the retries of one drain job during an outage;
-// the sweeper enqueues a new one after River discards it.
+// drainMaxAttempts bounds the retries of one drain job during an outage.
+// The sweeper enqueues a new one after River discards it.
 const drainMaxAttempts = 100
 
 // maxSweptConnections is how many connections one sweep enqueues.

@@ -14,7 +14,7 @@ import (
 const scrapeTimeout = 5 * time.Second
 
 // metrics are the call log metrics. The counters count what this
-// instance did; the backlog gauges are read from the database at each
+// instance did, and the backlog gauges are read from the database at each
 // scrape, so they cover every instance.
 type metrics struct {
 	queued  prometheus.Counter

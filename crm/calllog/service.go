@@ -47,8 +47,8 @@ type Enqueuer interface {
 	InsertTx(ctx context.Context, tx *store.Queries, args river.JobArgs, opts *river.InsertOpts) error
 }
 
-// AgentEmail returns the email address of the Switchboard user that agent,
-// as the telephony provider names them, is; "" when none matches.
+// AgentEmail returns the email address of the Switchboard user whom the
+// provider names agent, or "" when no user matches.
 type AgentEmail func(ctx context.Context, workspaceID, agent string) (string, error)
 
 // Config holds what a Service needs. Zero durations and counts take their

@@ -160,7 +160,7 @@ func (h *harness) callAt(from string, start time.Time) store.Call {
 }
 
 // endCall stores call as ringing, then moves it to status in a second
-// transaction that tells the service, as the inbound service does.
+// transaction that calls CallChanged, as the inbound service does.
 func (h *harness) endCall(t *testing.T, call store.Call, status string) store.Call {
 	t.Helper()
 	require.NoError(t, h.st.InTx(h.ctx, func(q *store.Queries) error {
@@ -176,7 +176,7 @@ func (h *harness) endCall(t *testing.T, call store.Call, status string) store.Ca
 }
 
 // changeCall applies change to the stored call in a transaction that
-// tells the service.
+// calls CallChanged.
 func (h *harness) changeCall(t *testing.T, call store.Call, change func(*store.Call)) store.Call {
 	t.Helper()
 	require.NoError(t, h.st.InTx(h.ctx, func(q *store.Queries) error {

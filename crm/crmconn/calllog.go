@@ -54,7 +54,7 @@ var DefaultCallLogLimits = map[crm.Kind]CallLogLimit{
 	crm.KindGeneric:    {PerSecond: 2, Burst: 2, Concurrency: 2},
 }
 
-// CallLogSettings say whether and how a connection logs calls into its
+// CallLogSettings are whether and how a connection logs calls into its
 // CRM, under settings.call_log.
 type CallLogSettings struct {
 	// Enabled turns call logging on for every call of the workspace that
@@ -165,7 +165,7 @@ func checkCallLog(v *validation.Error, kind crm.Kind, s *CallLogSettings) {
 
 func checkUserMap(v *validation.Error, users map[string]string) {
 	if len(users) > maxUserMapEntries {
-		v.Add("settings.call_log.user_map", "has %d entries; the limit is %d", len(users), maxUserMapEntries)
+		v.Add("settings.call_log.user_map", "has %d entries, above the limit of %d", len(users), maxUserMapEntries)
 		return
 	}
 	for agent, id := range users {

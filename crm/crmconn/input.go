@@ -94,8 +94,8 @@ type Settings struct {
 	// ExtraFields are more Salesforce field API names read from every
 	// object, such as Rating__c.
 	ExtraFields []string `json:"extra_fields,omitempty"`
-	// CallLog says whether and how calls are logged into the CRM; nil
-	// means not at all.
+	// CallLog holds whether and how calls are logged into the CRM. Nil
+	// logs no call.
 	CallLog *CallLogSettings `json:"call_log,omitempty"`
 	// Config holds the generic connector's settings (lookup_url_template,
 	// id_path and the rest of generic.Config), flat beside the others; nil

@@ -61,7 +61,7 @@ type CallLogConfig struct {
 	CreateURL string `json:"create_url"`
 	// BodyTemplate is the JSON body of the create and update requests,
 	// such as {"phone": "{from}", "seconds": {duration_seconds}}.
-	// Required. Placeholders are written inside JSON strings escaped; a
+	// Required. Placeholder values are escaped for a JSON string, and a
 	// number placeholder may stand outside quotes.
 	BodyTemplate string `json:"body_template"`
 	// IDPath locates the new entry's id in the create response. Required.
@@ -245,7 +245,7 @@ func (l *CallLogger) FindUserID(context.Context, string) (string, error) { retur
 // CreateContact is not supported by generic connections, whose settings
 // describe no create request for contacts.
 func (l *CallLogger) CreateContact(context.Context, string) (crm.Record, error) {
-	return crm.Record{}, errors.New("generic CRM connections cannot create contacts; set settings.call_log.unknown_callers to no_contact")
+	return crm.Record{}, errors.New("generic CRM connections cannot create contacts: set settings.call_log.unknown_callers to no_contact")
 }
 
 // body renders BodyTemplate for log and adds the mapped fields.

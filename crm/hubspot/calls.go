@@ -84,7 +84,7 @@ func (c *Connector) UpdateCallLog(ctx context.Context, id string, log crm.CallLo
 // and keeps the one whose body holds the whole marker.
 //
 // NOTE: HubSpot's search index trails writes by a few seconds, so a call
-// created just before the search may not be found; the caller waits
+// created just before the search may not be found. The caller waits
 // before it searches after an interrupted create.
 func (c *Connector) FindCallLog(ctx context.Context, log crm.CallLog) (crm.LoggedCall, bool, error) {
 	request := searchRequest{
@@ -175,7 +175,7 @@ func callProperties(log crm.CallLog) map[string]string {
 }
 
 // callStatus maps an outcome onto hs_call_status. A voicemail is a
-// completed call whose disposition says so.
+// completed call with the Left voicemail disposition.
 func callStatus(outcome string) string {
 	switch outcome {
 	case crm.OutcomeMissed:

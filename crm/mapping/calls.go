@@ -10,7 +10,7 @@ import (
 )
 
 // Sources of a call mapping: the values of the call being logged. Times
-// are RFC 3339; the _local forms are in the workspace's time zone.
+// are RFC 3339, and the _local forms are in the workspace's time zone.
 const (
 	CallSourceID              = "call_id"
 	CallSourceDirection       = "direction" // inbound or outbound
@@ -131,8 +131,8 @@ func checkCallSources(v *validation.Error, prefix string, f FieldMapping) {
 
 // ApplyCall returns the CRM fields m sets from values, the call's value
 // of each source. A field whose sources are all empty is left out. The
-// "title" target is returned under that name; the connector puts it in its
-// own title field.
+// "title" target is returned under that name, and the connector puts it in
+// its own title field.
 func ApplyCall(m Mapping, values map[string]string) map[string]string {
 	out := map[string]string{}
 	for _, f := range m.Fields {

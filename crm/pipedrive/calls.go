@@ -250,7 +250,7 @@ func withFields(body callLogBody, fields map[string]string) map[string]any {
 	return object
 }
 
-// optionalID parses a Pipedrive numeric id; "" gives 0.
+// optionalID parses a Pipedrive numeric id, and "" gives 0.
 func optionalID(what, id string) (int64, error) {
 	if id == "" {
 		return 0, nil
