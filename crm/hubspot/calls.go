@@ -12,12 +12,16 @@ import (
 )
 
 // callToContactAssociation is HubSpot's association type id from a call
-// to a contact, in the HUBSPOT_DEFINED category (HubSpot associations v4
-// guide, "Association type ID values").
+// to a contact, in the HUBSPOT_DEFINED category.
+//
+// NOTE: this id and the disposition GUIDs below are HubSpot's published
+// defaults as remembered from its associations and calls guides; they
+// were not checked against a live account, and an account can add its
+// own dispositions.
 const callToContactAssociation = 194
 
-// Default call dispositions of every HubSpot account, the GUIDs that
-// hs_call_disposition takes (HubSpot calls guide, "Properties").
+// Default call dispositions of a HubSpot account, the GUIDs that
+// hs_call_disposition takes.
 const (
 	dispositionBusy          = "9d9162e7-6cf3-4944-bf63-4dff82258764"
 	dispositionConnected     = "f240bbac-87c9-4f6e-bf70-924b57d47db7"
