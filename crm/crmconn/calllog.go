@@ -40,9 +40,9 @@ type CallLogLimit struct {
 //   - HubSpot: 100 requests per 10 seconds per account on Free and Starter
 //     (developers.hubspot.com/apisbytier), so 4 per second.
 //   - Pipedrive: a daily token budget per company where a call log costs
-//     10 tokens, and a burst limit per 2-second window that starts at 20
-//     requests on the smallest plan (pipedrive.readme.io, "Rate limiting"),
-//     so 2 per second.
+//     10 tokens (API reference, "CallLogs"), and a burst limit per
+//     2-second window that depends on the plan, so a cautious 2 per
+//     second.
 //   - Salesforce: a rolling 24-hour allocation of 100,000 requests plus
 //     1,000 per licence on Enterprise Edition, so 1 per second (86,400 a
 //     day at most, less than the smallest allocation).
