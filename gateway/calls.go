@@ -52,6 +52,7 @@ type callView struct {
 	EndedAt           *string         `json:"ended_at"`
 	DurationSeconds   int             `json:"duration_seconds"`
 	RecordingURL      string          `json:"recording_url"`
+	Notes             string          `json:"notes"`
 	ContactID         *string         `json:"contact_id"`
 	PhonebookID       *string         `json:"phonebook_id"`
 	MatchedContactIDs []string        `json:"matched_contact_ids"`
@@ -59,6 +60,9 @@ type callView struct {
 	LastEventAt       string          `json:"last_event_at"`
 	CreatedAt         string          `json:"created_at"`
 	UpdatedAt         string          `json:"updated_at"`
+	// CRMLog holds one entry per CRM connection that logs the call; it is
+	// empty in the webhook events of call status changes.
+	CRMLog []callLogView `json:"crm_log"`
 }
 
 func viewCall(c store.Call) callView {
@@ -73,11 +77,12 @@ func viewCall(c store.Call) callView {
 		To:        partyView{Raw: c.ToRaw, E164: c.ToE164},
 		Status:    c.Status, Agent: c.Agent,
 		StartedAt: formatTime(c.StartedAt.Time), AnsweredAt: formatOptionalTime(c.AnsweredAt), EndedAt: formatOptionalTime(c.EndedAt),
-		DurationSeconds: c.DurationSeconds, RecordingURL: c.RecordingURL,
+		DurationSeconds: c.DurationSeconds, RecordingURL: c.RecordingURL, Notes: c.Notes,
 		ContactID: c.ContactID, PhonebookID: c.PhonebookID, MatchedContactIDs: matched,
 		Routing:     c.Routing,
 		LastEventAt: formatTime(c.LastEventAt.Time),
 		CreatedAt:   formatTime(c.CreatedAt.Time), UpdatedAt: formatTime(c.UpdatedAt.Time),
+		CRMLog: []callLogView{},
 	}
 }
 
@@ -125,17 +130,16 @@ func (s *Server) listCalls(c echo.Context) error {
 		nextCursor, nextURL = s.nextPage("/v1/calls", pc, callSortKey(last, query.SortBy), last.ID, query.Limit)
 		nextURL = withInclude(c, nextURL)
 	}
+	views, err := s.viewCallsWithLogs(ctx, p.WorkspaceID, calls)
+	if err != nil {
+		return err
+	}
 	if includes[includeContact] {
-		views, err := s.viewCallsWithContacts(ctx, p.WorkspaceID, calls)
+		withContacts, err := s.viewCallsWithContacts(ctx, p.WorkspaceID, calls, views)
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, listResponse[callWithContactView]{Data: views, HasMore: hasMore, NextCursor: nextCursor, NextURL: nextURL})
-	}
-
-	views := make([]callView, len(calls))
-	for i, call := range calls {
-		views[i] = viewCall(call)
+		return c.JSON(http.StatusOK, listResponse[callWithContactView]{Data: withContacts, HasMore: hasMore, NextCursor: nextCursor, NextURL: nextURL})
 	}
 	return c.JSON(http.StatusOK, listResponse[callView]{Data: views, HasMore: hasMore, NextCursor: nextCursor, NextURL: nextURL})
 }
@@ -265,7 +269,11 @@ func (s *Server) getCall(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	view := callDetailView{callView: viewCall(call), Events: make([]callEventView, len(records))}
+	views, err := s.viewCallsWithLogs(ctx, p.WorkspaceID, []store.Call{call})
+	if err != nil {
+		return err
+	}
+	view := callDetailView{callView: views[0], Events: make([]callEventView, len(records))}
 	for i, r := range records {
 		view.Events[i] = callEventView{
 			ID: r.ID, Hook: r.Hook, Status: r.Status, Event: r.Normalized,

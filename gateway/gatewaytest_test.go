@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/switchboard-oss/switchboard/crm/calllog"
+	"github.com/switchboard-oss/switchboard/crm/crmconn"
 	"github.com/switchboard-oss/switchboard/crm/directory"
 	"github.com/switchboard-oss/switchboard/internal/secret"
 	"github.com/switchboard-oss/switchboard/store"
@@ -53,12 +55,16 @@ func newTestServer(t *testing.T, st *store.Store, configure ...func(*Config)) *t
 	for _, fn := range configure {
 		fn(&cfg)
 	}
+	callLogs, err := calllog.New(calllog.Config{Store: st, Connections: crmconn.New(st, keyring, crmconn.Options{})})
+	require.NoError(t, err)
+	callLogs.SetQueue(&jobRecorder{})
 	srv := New(cfg, Deps{
 		Store:     st,
 		Directory: directory.New(st),
 		Keyring:   keyring,
 		Log:       zaptest.NewLogger(t),
 		Registry:  prometheus.NewRegistry(),
+		CallLogs:  callLogs,
 	})
 	httpServer := httptest.NewServer(srv.Handler())
 	t.Cleanup(httpServer.Close)

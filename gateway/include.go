@@ -117,9 +117,9 @@ type callWithContactView struct {
 	Contact *contactView `json:"contact"`
 }
 
-// viewCallsWithContacts returns the views of calls with their contacts,
+// viewCallsWithContacts adds their contacts to views, the views of calls,
 // read with one query for the whole page.
-func (s *Server) viewCallsWithContacts(ctx context.Context, workspaceID string, calls []store.Call) ([]callWithContactView, error) {
+func (s *Server) viewCallsWithContacts(ctx context.Context, workspaceID string, calls []store.Call, views []callView) ([]callWithContactView, error) {
 	var ids []string
 	for _, call := range calls {
 		if call.ContactID != nil {
@@ -131,16 +131,16 @@ func (s *Server) viewCallsWithContacts(ctx context.Context, workspaceID string, 
 		return nil, err
 	}
 
-	views := make([]callWithContactView, len(calls))
+	out := make([]callWithContactView, len(calls))
 	for i, call := range calls {
-		views[i] = callWithContactView{callView: viewCall(call)}
+		out[i] = callWithContactView{callView: views[i]}
 		if call.ContactID == nil {
 			continue
 		}
 		if c, ok := contacts[*call.ContactID]; ok {
 			cv := viewContact(c)
-			views[i].Contact = &cv
+			out[i].Contact = &cv
 		}
 	}
-	return views, nil
+	return out, nil
 }

@@ -64,7 +64,14 @@ func (s *Server) routes() {
 	callsRead, callsWrite := requireScope(ScopeCallsRead), requireScope(ScopeCallsWrite)
 	v1.GET("/calls", s.listCalls, callsRead)
 	v1.GET("/calls/:id", s.getCall, callsRead)
+	v1.PATCH("/calls/:id", s.patchCall, callsWrite)
 	v1.POST("/calls/:id/route", s.rerouteCall, callsWrite)
+	// The CRM logs of calls share the calls scopes.
+	v1.GET("/call-logs", s.listCallLogs, callsRead)
+	v1.POST("/call-logs/retry", s.retryFailedCallLogs, callsWrite)
+	v1.GET("/call-logs/:id", s.getCallLog, callsRead)
+	v1.POST("/call-logs/:id/retry", s.retryCallLog, callsWrite)
+	v1.POST("/call-logs/:id/skip", s.skipCallLog, callsWrite)
 	v1.POST("/telephony-connections/:id/routing/test", s.testRouting, requireScope(ScopeConnectionsRead))
 
 	connRead, connWrite := requireScope(ScopeConnectionsRead), requireScope(ScopeConnectionsWrite)

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/switchboard-oss/switchboard/crm/calllog"
 	"github.com/switchboard-oss/switchboard/crm/crmconn"
 	"github.com/switchboard-oss/switchboard/crm/crmsync"
 	"github.com/switchboard-oss/switchboard/crm/directory"
@@ -74,6 +75,10 @@ type Deps struct {
 	// Webhooks manages webhook subscriptions and their deliveries. When it
 	// is nil, /v1/webhooks and /v1/webhook-events respond with 503.
 	Webhooks *webhooks.Service
+	// CallLogs serves the CRM logs of calls and call notes. When it is
+	// nil, calls show no CRM log and /v1/call-logs and PATCH
+	// /v1/calls/{id} respond with 503.
+	CallLogs *calllog.Service
 }
 
 // Server is the HTTP server.
@@ -93,6 +98,7 @@ type Server struct {
 	auth      *authenticator
 	agents    *agents.Hub
 	webhooks  *webhooks.Service
+	callLogs  *calllog.Service
 	stream    *agentStream
 	signIns   *signInLimiter
 }
@@ -118,6 +124,7 @@ func New(cfg Config, deps Deps) *Server {
 		registry:  deps.Registry,
 		agents:    deps.Agents,
 		webhooks:  deps.Webhooks,
+		callLogs:  deps.CallLogs,
 		stream:    newAgentStream(cfg),
 		signIns:   newSignInLimiter(),
 	}

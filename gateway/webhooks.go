@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/switchboard-oss/switchboard/crm/calllog"
 	"github.com/switchboard-oss/switchboard/internal/validation"
 	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
@@ -112,6 +113,10 @@ func WebhookData(object any) (any, error) {
 		return viewPhonebook(o), nil
 	case store.Call:
 		return viewCall(o), nil
+	case calllog.Logged:
+		view := viewCall(o.Call)
+		view.CRMLog = []callLogView{viewCallLog(o.Log)}
+		return view, nil
 	case store.WebhookSubscription:
 		return viewWebhook(o), nil
 	}

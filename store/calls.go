@@ -33,6 +33,9 @@ type Call struct {
 	// DurationSeconds is the talk time, 0 when the call was not answered.
 	DurationSeconds int    `db:"duration_seconds"`
 	RecordingURL    string `db:"recording_url"`
+	// Notes are free text added through the API; events never change
+	// them, so UpdateCall leaves them alone and SetCallNotes writes them.
+	Notes string `db:"notes"`
 	// ContactID and PhonebookID name the contact the caller matched, nil
 	// when none did.
 	ContactID         *string              `db:"contact_id"`
@@ -48,7 +51,7 @@ type Call struct {
 
 const callColumns = `id, workspace_id, connection_id, provider, provider_call_id, direction, from_raw, from_e164,
 	to_raw, to_e164, status, agent, started_at, answered_at, ended_at, duration_seconds, recording_url,
-	contact_id, phonebook_id, matched_contact_ids, routing, last_event_at, created_at, updated_at`
+	contact_id, phonebook_id, matched_contact_ids, routing, notes, last_event_at, created_at, updated_at`
 
 // callUpdateSet assigns the columns of Call.updateValues, in that order.
 const callUpdateSet = `direction = ?, from_raw = ?, from_e164 = ?, to_raw = ?, to_e164 = ?, status = ?, agent = ?,
@@ -211,6 +214,28 @@ func (q *Queries) UpdateCall(ctx context.Context, c *Call) error {
 	}
 	c.UpdatedAt = updatedAt
 	return nil
+}
+
+// SetCallNotes replaces the notes of the call id of workspaceID and moves
+// its updated_at, at least 1 ms past its old value, unless the notes are
+// unchanged. It returns the call as stored. Call it inside InTx.
+func (q *Queries) SetCallNotes(ctx context.Context, workspaceID, id, notes string) (Call, error) {
+	current, err := q.getCall(ctx, "call "+id,
+		`SELECT `+callColumns+` FROM calls WHERE workspace_id = ? AND id = ?`+q.dialect.lockForUpdate(), workspaceID, id)
+	if err != nil {
+		return Call{}, err
+	}
+	if current.Notes == notes {
+		return current, nil
+	}
+
+	updatedAt := nextUpdatedAt(current.UpdatedAt, now())
+	if err := q.execOne(ctx, "call "+id, `UPDATE calls SET notes = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+		notes, updatedAt, workspaceID, id); err != nil {
+		return Call{}, err
+	}
+	current.Notes, current.UpdatedAt = notes, updatedAt
+	return current, nil
 }
 
 func sameValues(a, b []any) bool {

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/switchboard-oss/switchboard/crm/calllog"
 	"github.com/switchboard-oss/switchboard/crm/crmconn"
 	"github.com/switchboard-oss/switchboard/crm/crmsync"
 	"github.com/switchboard-oss/switchboard/crm/directory"
@@ -92,7 +93,15 @@ func (e env) serve(ctx context.Context, args []string) error {
 	// One directory for the API and the CRM sync, so both record webhook
 	// events for contact and phonebook changes.
 	dir := directory.New(st, directory.WithEvents(hooks))
-	calls, err := inbound.New(inbound.Config{Store: st, Connections: conns, Log: log, Registry: registry, Notifier: hub, CRM: crmLookups, Events: hooks})
+	callLogs, err := calllog.New(calllog.Config{
+		Store: st, Connections: crmConns, AgentEmail: agentEmail(st), Events: hooks, Log: log, Registry: registry,
+	})
+	if err != nil {
+		return err
+	}
+	calls, err := inbound.New(inbound.Config{
+		Store: st, Connections: conns, Log: log, Registry: registry, Notifier: hub, CRM: crmLookups, Events: hooks, CallLogs: callLogs,
+	})
 	if err != nil {
 		return err
 	}
@@ -101,6 +110,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	defer calls.Close()
 	workers := river.NewWorkers()
 	hooks.Register(workers)
+	callLogs.AddWorkers(workers)
 	crmsync.AddWorkers(workers, crmsync.NewEngine(crmsync.Config{
 		Store: st, Directory: dir, Connections: crmConns, Log: log.Named("crmsync"),
 	}))
@@ -113,14 +123,19 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Workers:     workers,
 		Queues: map[string]int{
 			jobs.DefaultQueue: jobs.DefaultMaxWorkers, crmsync.Queue: crmsync.QueueWorkers, webhooks.QueueName: webhooks.DefaultMaxWorkers,
+			calllog.Queue: calllog.QueueWorkers,
 		},
 	})
 	if err != nil {
 		return err
 	}
 	hooks.SetQueue(jobQueue)
+	callLogs.SetQueue(jobQueue)
 	if _, err := jobQueue.Client().PeriodicJobs().AddSafely(crmsync.PeriodicJob()); err != nil {
 		return fmt.Errorf("schedule CRM syncs: %w", err)
+	}
+	if _, err := jobQueue.Client().PeriodicJobs().AddSafely(calllog.PeriodicJob()); err != nil {
+		return fmt.Errorf("schedule the call log sweep: %w", err)
 	}
 	if err := jobQueue.Start(ctx); err != nil {
 		return err
@@ -149,6 +164,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		CRMConnections: crmConns,
 		CRMSync:        crmsync.NewService(st, jobQueue),
 		Webhooks:       hooks,
+		CallLogs:       callLogs,
 		Log:            log,
 		Registry:       registry,
 	})
@@ -167,6 +183,24 @@ func (e env) serve(ctx context.Context, args []string) error {
 	err = srv.Serve(ctx, ln, cfg.duration("SWITCHBOARD_SHUTDOWN_TIMEOUT"))
 	log.Info("gateway stopped")
 	return err
+}
+
+// agentEmail returns the function that finds the email address of a
+// call's agent: the workspace user whose extension, client identity or
+// email the agent is, as screen pops match them.
+func agentEmail(st *store.Store) calllog.AgentEmail {
+	return func(ctx context.Context, workspaceID, agent string) (string, error) {
+		users, err := st.ListUsers(ctx, workspaceID)
+		if err != nil {
+			return "", err
+		}
+		for i := range users {
+			if !users[i].Disabled && agents.Rings(&users[i], nil, agent) {
+				return users[i].Email, nil
+			}
+		}
+		return "", nil
+	}
 }
 
 // newWebhooks builds the webhooks service with the configured allow list

@@ -94,6 +94,9 @@ type Settings struct {
 	// ExtraFields are more Salesforce field API names read from every
 	// object, such as Rating__c.
 	ExtraFields []string `json:"extra_fields,omitempty"`
+	// CallLog holds whether and how calls are logged into the CRM. Nil
+	// logs no call.
+	CallLog *CallLogSettings `json:"call_log,omitempty"`
 	// Config holds the generic connector's settings (lookup_url_template,
 	// id_path and the rest of generic.Config), flat beside the others; nil
 	// for the other kinds.
@@ -241,10 +244,10 @@ var (
 
 // settingsOf names the settings each kind reads.
 var settingsOf = map[crm.Kind][]string{
-	crm.KindHubSpot:    {"portal_id", "app_base_url"},
-	crm.KindPipedrive:  {"company_domain"},
-	crm.KindSalesforce: {"instance_url", "api_version", "objects", "extra_fields"},
-	crm.KindGeneric:    genericSettings(),
+	crm.KindHubSpot:    {"portal_id", "app_base_url", "call_log"},
+	crm.KindPipedrive:  {"company_domain", "call_log"},
+	crm.KindSalesforce: {"instance_url", "api_version", "objects", "extra_fields", "call_log"},
+	crm.KindGeneric:    append(genericSettings(), "call_log"),
 }
 
 // genericSettings returns the JSON names of every generic.Config field.
@@ -266,7 +269,7 @@ func setSettings(s Settings) []string {
 	}{
 		{"portal_id", s.PortalID != ""}, {"app_base_url", s.AppBaseURL != ""}, {"company_domain", s.CompanyDomain != ""},
 		{"instance_url", s.InstanceURL != ""}, {"api_version", s.APIVersion != ""}, {"objects", len(s.Objects) > 0},
-		{"extra_fields", len(s.ExtraFields) > 0},
+		{"extra_fields", len(s.ExtraFields) > 0}, {"call_log", s.CallLog != nil},
 	}
 	var names []string
 	for _, setting := range all {
@@ -317,6 +320,7 @@ func checkSettings(v *validation.Error, c Connection) {
 	if len(s.Objects) > maxSettingsListSize || len(s.ExtraFields) > maxSettingsListSize {
 		v.Add("settings", "objects and extra_fields may list at most %d names each", maxSettingsListSize)
 	}
+	checkCallLog(v, c.Kind, s.CallLog)
 	switch c.Kind {
 	case crm.KindSalesforce:
 		checkSalesforceSettings(v, c)

@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	_ "github.com/lib/pq" // registers the "postgres" driver for createSchema
+
+	"github.com/switchboard-oss/switchboard/crm/crmconn"
 )
 
 // defaultPostgresURL is the PostgreSQL server of the development machine
@@ -26,7 +28,7 @@ const defaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disa
 
 var (
 	knownStores = []string{"sqlite", "postgres"}
-	knownStages = []string{"lookup", "import", "list", "webhook", "agents"}
+	knownStages = []string{"lookup", "import", "list", "webhook", "agents", "calllog"}
 )
 
 // options are the command-line flags.
@@ -43,6 +45,9 @@ type options struct {
 	pgAnalyze   bool
 	// agentSockets is the number of agent sockets of the agents stage.
 	agentSockets int
+	// callLogCalls and callLogRate size the calllog stage.
+	callLogCalls int
+	callLogRate  float64
 }
 
 func main() {
@@ -67,7 +72,7 @@ func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var opts options
 	stores := fs.String("stores", "sqlite,postgres", "comma-separated stores to measure: sqlite, postgres")
-	stages := fs.String("only", "lookup,import,list,webhook", "comma-separated benchmarks to run: lookup, import, list, webhook, and agents, which is left out by default")
+	stages := fs.String("only", "lookup,import,list,webhook", "comma-separated benchmarks to run: lookup, import, list, webhook, and agents and calllog, which are left out by default")
 	fs.IntVar(&opts.contacts, "contacts", 1_000_000, "contacts seeded into the directory for the lookup and list benchmarks")
 	fs.IntVar(&opts.lookups, "lookups", 20_000, "phone lookups measured, after a warm-up of a tenth of that (100 to 2,000)")
 	fs.IntVar(&opts.concurrency, "concurrency", 8, "concurrent HTTP clients of the lookup benchmark and of the closed-loop webhook runs")
@@ -76,6 +81,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (read it with go tool pprof)")
 	fs.BoolVar(&opts.pgAnalyze, "pg-analyze", true, "on PostgreSQL, run ANALYZE after seeding, as autovacuum would; -pg-analyze=false measures a directory without statistics")
 	fs.IntVar(&opts.agentSockets, "agent-sockets", 10_000, "agent sockets the agents benchmark opens, from a second process of this binary")
+	fs.IntVar(&opts.callLogCalls, "calllog-calls", 100_000, "ended calls whose CRM logs the calllog benchmark drains")
+	fs.Float64Var(&opts.callLogRate, "calllog-rate", 100, "requests per second the calllog benchmark's fake CRM allows, and the connection's pace")
 	fs.BoolVar(&opts.keep, "keep", false, "keep the SQLite folder and the PostgreSQL schema after the run, to inspect query plans; remove them yourself")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
@@ -123,6 +130,10 @@ func (o options) check() error {
 		return fmt.Errorf("-lookups is %d: it must be at least 1", o.lookups)
 	case o.concurrency < 1:
 		return fmt.Errorf("-concurrency is %d: it must be at least 1", o.concurrency)
+	case o.callLogCalls < 1:
+		return fmt.Errorf("-calllog-calls is %d: it must be at least 1", o.callLogCalls)
+	case o.callLogRate <= 0 || o.callLogRate > crmconn.MaxCallLogRate:
+		return fmt.Errorf("-calllog-rate is %g: it must be above 0 and at most %g requests per second", o.callLogRate, crmconn.MaxCallLogRate)
 	case o.agentSockets < agentsPerQueue:
 		return fmt.Errorf("-agent-sockets is %d: it must be at least %d, the agents one call rings", o.agentSockets, agentsPerQueue)
 	}
@@ -228,6 +239,16 @@ func runStore(ctx context.Context, opts options, name string) ([]result, string,
 
 	if opts.runs("agents") {
 		rs, err := benchAgents(ctx, t, opts.pgURL, opts.agentSockets)
+		for _, r := range rs {
+			add(r)
+		}
+		if err != nil {
+			return results, t.version, err
+		}
+	}
+
+	if opts.runs("calllog") {
+		rs, err := benchCallLogs(ctx, t, opts.callLogCalls, opts.callLogRate)
 		for _, r := range rs {
 			add(r)
 		}

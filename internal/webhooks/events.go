@@ -26,11 +26,8 @@ const (
 	CallEnded EventType = "call.ended"
 	// CallMissed is sent besides CallEnded when the final status is missed.
 	CallMissed EventType = "call.missed"
-	// CallLogged is sent when a call was written to a CRM.
-	//
-	// NOTE: nothing emits it yet, because the gateway does not log calls to
-	// CRMs yet. Subscribing to it is accepted so subscriptions need no
-	// change when call logging arrives.
+	// CallLogged is sent when a call's entry is first written to a CRM
+	// connection, in the transaction that stores the CRM's id.
 	CallLogged       EventType = "call.logged"
 	ContactCreated   EventType = "contact.created"
 	ContactUpdated   EventType = "contact.updated"

@@ -93,10 +93,10 @@ func (s *Service) recordEvent(ctx context.Context, q *store.Queries, conn *conne
 		return inserted, err
 	}
 	if created {
-		return true, s.emitStatusChange(ctx, q, "", call)
+		return true, s.callChanged(ctx, q, store.Call{}, call)
 	}
 
-	before := call.Status
+	before := call
 	events, err := callEvents(ctx, q, call)
 	if err != nil {
 		return false, err
@@ -108,7 +108,20 @@ func (s *Service) recordEvent(ctx context.Context, q *store.Queries, conn *conne
 	if err := q.UpdateCall(ctx, &call); err != nil {
 		return false, err
 	}
-	return true, s.emitStatusChange(ctx, q, before, call)
+	return true, s.callChanged(ctx, q, before, call)
+}
+
+// callChanged records, in the transaction of the change, the webhook
+// events of a call that moved from before to after and what the change
+// means for its CRM logs. before is the zero Call for a new call.
+func (s *Service) callChanged(ctx context.Context, q *store.Queries, before, after store.Call) error {
+	if err := s.emitStatusChange(ctx, q, before.Status, after); err != nil {
+		return err
+	}
+	if s.callLogs == nil {
+		return nil
+	}
+	return s.callLogs.CallChanged(ctx, q, before, after)
 }
 
 // emitStatusChange records the webhook events of a call whose status

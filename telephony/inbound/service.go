@@ -60,6 +60,18 @@ type Config struct {
 	// call.missed for webhook subscribers, in the transaction that stores
 	// the call event; nil records none.
 	Events webhooks.Emitter
+	// CallLogs queues the CRM logs of calls that end and updates them when
+	// an ended call changes, in the transaction that stores the call
+	// event; nil logs no call.
+	CallLogs CallLogs
+}
+
+// CallLogs is told of every change of a call record inside the change's
+// transaction; crm/calllog implements it.
+type CallLogs interface {
+	// CallChanged handles the change of a call from before to after; before
+	// is the zero Call for a call the change created.
+	CallChanged(ctx context.Context, q *store.Queries, before, after store.Call) error
 }
 
 // CRMLookup finds a caller in a CRM connection; crm/lookup implements it.
@@ -93,6 +105,7 @@ type Service struct {
 	crm         CRMLookup
 	events      webhooks.Emitter
 	rejections  rejectionLimiter
+	callLogs    CallLogs
 
 	mu sync.Mutex
 	// deadlines holds the routing deadline of each connection loaded.
@@ -139,6 +152,7 @@ func New(cfg Config) (*Service, error) {
 		notifier:    cfg.Notifier,
 		crm:         cfg.CRM,
 		events:      cfg.Events,
+		callLogs:    cfg.CallLogs,
 		deadlines:   map[string]time.Duration{},
 	}, nil
 }

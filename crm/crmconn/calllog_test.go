@@ -1,0 +1,54 @@
+package crmconn
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-oss/switchboard/crm"
+	"github.com/switchboard-oss/switchboard/crm/generic"
+	"github.com/switchboard-oss/switchboard/crm/mapping"
+	"github.com/switchboard-oss/switchboard/internal/validation"
+)
+
+func callLogFields(t *testing.T, kind crm.Kind, s *CallLogSettings) map[string]bool {
+	t.Helper()
+	var v validation.Error
+	checkCallLog(&v, kind, s)
+	fields := map[string]bool{}
+	for _, f := range v.Fields {
+		fields[f.Field] = true
+	}
+	return fields
+}
+
+func TestCheckCallLogRejects(t *testing.T) {
+	s := &CallLogSettings{
+		Enabled: true, UnknownCallers: "ask", RequestsPerSecond: 1000, Burst: -1, MaxConcurrency: 50,
+		UserMap: map[string]string{"201": ""},
+		Mapping: &mapping.Mapping{Fields: []mapping.FieldMapping{{Target: "bad name", Source: "from"}}},
+	}
+	require.Equal(t, map[string]bool{
+		"settings.call_log.unknown_callers": true, "settings.call_log.requests_per_second": true,
+		"settings.call_log.burst": true, "settings.call_log.max_concurrency": true, "settings.call_log.user_map": true,
+		"settings.call_log.mapping.fields[0].target": true,
+	}, callLogFields(t, crm.KindHubSpot, s))
+}
+
+func TestCheckCallLogGeneric(t *testing.T) {
+	require.Equal(t, map[string]bool{"settings.call_log.create_url": true},
+		callLogFields(t, crm.KindGeneric, &CallLogSettings{Enabled: true}))
+	require.Equal(t, map[string]bool{"settings.call_log.unknown_callers": true}, callLogFields(t, crm.KindGeneric, &CallLogSettings{
+		Enabled: true, UnknownCallers: UnknownCallerCreateContact,
+		CallLogConfig: &generic.CallLogConfig{CreateURL: "https://crm.example.com/calls", BodyTemplate: `{"id": "{call_id}"}`, IDPath: "id"},
+	}))
+	require.Equal(t, map[string]bool{"settings.call_log.create_url": true}, callLogFields(t, crm.KindPipedrive, &CallLogSettings{
+		CallLogConfig: &generic.CallLogConfig{CreateURL: "https://crm.example.com/calls"},
+	}))
+}
+
+func TestCallLogLimitDefaults(t *testing.T) {
+	require.Equal(t, CallLogLimit{PerSecond: 4, Burst: 4, Concurrency: 4}, CallLogSettings{}.Limit(crm.KindHubSpot))
+	require.Equal(t, CallLogLimit{PerSecond: 0.5, Burst: 2, Concurrency: 1},
+		CallLogSettings{RequestsPerSecond: 0.5, MaxConcurrency: 1}.Limit(crm.KindPipedrive))
+}
