@@ -64,7 +64,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
 document.addEventListener("htmx:beforeRequest", (event) => {
   if (event.target.closest("#sync-card")) {
-    return; // the sync card's own reloads leave the Sync now notice
+    return; // the sync card's reloads replace the notice themselves
   }
   for (const notice of document.querySelectorAll("main > .notice")) {
     notice.remove();
