@@ -119,7 +119,7 @@ func (b *browser) connectFakeCRM(t *testing.T, e *adminEnv) string {
 
 	b.do("test the CRM connection", chromedp.Click(chromedp.ID("crm-test")), chromedp.WaitVisible(chromedp.ID("crm-test-result")))
 	require.Contains(t, b.text("#crm-test-result"), "HubSpot portal "+strconv.Itoa(fakecrm.PortalID))
-	require.Contains(t, b.text("#crm-auth"), "ready")
+	require.Contains(t, b.text("#crm-auth"), "test passed")
 	b.adminShot("crm-connection")
 
 	location := run(b, chromedp.Location())
@@ -160,18 +160,19 @@ func (b *browser) mapTierField(t *testing.T, crmID string) {
 	require.Equal(t, "customer_tier", run(b, chromedp.Value(chromedp.CSS(sources))))
 }
 
-// syncCRM presses Sync now and reloads the connection's page until the
-// run has finished.
+// syncCRM presses Sync now and waits, without a reload, until the page
+// has refreshed itself with the finished run.
 func (b *browser) syncCRM(t *testing.T, crmID string) {
 	t.Helper()
 	b.do("open the connection", chromedp.Click(chromedp.CSS(`a[href="/admin/crm/`+crmID+`"]`)), chromedp.WaitVisible(chromedp.ID("crm-sync")))
-	b.load("sync now", chromedp.Click(chromedp.ID("crm-sync")))
-	// The run is a background job; the page shows it after a reload.
+	b.do("sync now", chromedp.Click(chromedp.ID("crm-sync")), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	require.Contains(t, b.text(".notice"), "A sync run is queued")
+	// The run is a background job; the page reloads its content every
+	// 3 s while the run is queued or running.
 	deadline := time.Now().Add(stepTimeout)
 	for b.count(`#sync-runs .badge.good`) == 0 {
-		require.True(t, time.Now().Before(deadline), "the sync run did not succeed in time: %s", b.textContent("main"))
+		require.True(t, time.Now().Before(deadline), "the sync card did not show a succeeded run in time: %s", b.textContent("main"))
 		time.Sleep(200 * time.Millisecond)
-		b.do("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("sync-title")))
 	}
 	require.Contains(t, b.text("#sync-runs tbody tr"), "succeeded")
 	b.adminShot("crm-synced")
@@ -223,7 +224,8 @@ func (b *browser) writeRules(t *testing.T, connID string) {
 		chromedp.SendKeys(chromedp.ID("f-routing_rules-1-when"), "contact != nil"),
 		chromedp.SetValue(chromedp.ID("f-routing_rules-1-route-kind"), "extension"),
 		chromedp.SendKeys(chromedp.ID("f-routing_rules-1-route-target"), "201"))
-	b.load("save the rules", chromedp.Click(chromedp.CSS(`button[value="save"]`)))
+	// Enter in a rule's field saves, rather than moving a rule.
+	b.load("save the rules with Enter", chromedp.SendKeys(chromedp.ID("f-routing_rules-1-name"), "\r"))
 	require.Equal(t, "Saved.", b.text(".notice"))
 
 	b.load("move the second rule up with the keyboard",
@@ -367,7 +369,7 @@ func TestAdminConnectsCRMWithOAuth(t *testing.T) {
 	location := run(b, chromedp.Location())
 	require.True(t, strings.HasPrefix(location, e.URL+"/admin/crm/crm_"), "landed on %s", location)
 	require.Contains(t, b.text(".notice"), "The CRM granted access")
-	require.Contains(t, b.text("#crm-auth"), "ready")
+	require.Contains(t, b.text("#crm-auth"), "set, press Test connection")
 	b.do("test the connection", chromedp.Click(chromedp.ID("crm-test")), chromedp.WaitVisible(chromedp.ID("crm-test-result")))
 	require.Contains(t, b.text("#crm-test-result"), "HubSpot portal")
 	b.adminShot("crm-oauth")

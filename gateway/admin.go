@@ -156,7 +156,7 @@ var adminNotices = map[string]string{
 	"saved":      "Saved.",
 	"deleted":    "Deleted.",
 	"authorized": "The CRM granted access. Test the connection, then map its fields.",
-	"sync":       "A sync run is queued; its result appears in the history below.",
+	"sync":       "A sync run is queued. Its result appears in the history below when it ends.",
 	"revoked":    "The API key is revoked. Requests with it now get 401.",
 	"signed-out": "You are signed out.",
 }

@@ -36,10 +36,17 @@ type crmPage struct {
 	SyncIntervalSeconds string
 	RedirectURI         string
 
-	Sync   *crmsync.Status
-	Runs   []crmsync.Run
-	Test   *crm.Capabilities
-	Mapped bool
+	Sync *crmsync.Status
+	// PhonebookName is the name of the phonebook the sync writes into.
+	PhonebookName string
+	Runs          []crmsync.Run
+	Test          *crm.Capabilities
+	// SyncQueued is set right after Sync now, so the sync card reloads
+	// itself until the run ends.
+	SyncQueued bool
+	// TestFailed is set when the connection test on this page failed.
+	TestFailed bool
+	Mapped     bool
 }
 
 func (s *Server) listAdminCRM(c echo.Context) error {
@@ -107,6 +114,7 @@ func (s *Server) showAdminCRM(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	page.Data.(*crmPage).SyncQueued = c.QueryParam("notice") == "sync"
 	return s.renderAdmin(c, http.StatusOK, "crm_show.html", page)
 }
 
@@ -173,6 +181,7 @@ func (s *Server) testAdminCRM(c echo.Context) error {
 		return err
 	}
 	if testErr != nil {
+		page.Data.(*crmPage).TestFailed = true
 		return s.renderAdminForm(c, "crm_show.html", page, crmProblem(c, testErr))
 	}
 	page.Data.(*crmPage).Test = &capabilities
@@ -335,6 +344,9 @@ func (s *Server) fillCRMPhonebooks(c echo.Context, form *crmPage, selected strin
 	form.Phonebooks = []choice{{Value: "", Label: "A new phonebook, made by the first sync", Selected: selected == ""}}
 	for _, b := range books {
 		form.Phonebooks = append(form.Phonebooks, choice{Value: b.ID, Label: b.Name, Selected: b.ID == selected})
+		if b.ID == selected {
+			form.PhonebookName = b.Name
+		}
 	}
 	return nil
 }

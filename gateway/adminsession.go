@@ -60,10 +60,22 @@ func (s *Server) adminCSRF() echo.MiddlewareFunc {
 		CookieSameSite: http.SameSiteStrictMode,
 		CookieMaxAge:   int(adminSessionTTL / time.Second),
 		ErrorHandler: func(err error, c echo.Context) error {
-			return newProblem(probForbidden, "The form's security token is missing or does not match; reload the page and submit it again.")
+			return newProblem(probForbidden, csrfFailure)
+		},
+		// A browser's Sec-Fetch-Site header decides first: same-origin and
+		// none pass, cross-site is rejected with the same problem as a bad
+		// token, and same-site falls back to the token.
+		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
+			if c.Request().Header.Get(echo.HeaderSecFetchSite) == "cross-site" {
+				return false, newProblem(probForbidden, csrfFailure)
+			}
+			return false, nil
 		},
 	})
 }
+
+// csrfFailure is the detail of a form the CSRF check rejected.
+const csrfFailure = "The form's security token is missing or does not match; reload the page and submit it again."
 
 // requireAdmin loads the session of the request's cookie and its user, and
 // sends anyone without a valid admin session to the sign-in page.

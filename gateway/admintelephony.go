@@ -42,7 +42,7 @@ var credentialLabels = map[telephony.Provider]map[string][2]string{
 		connections.FieldWebhookToken: {"Webhook token", "Aircall sends it in every webhook."},
 	},
 	telephony.ProviderGeneric: {
-		connections.FieldSigningSecret: {"Signing secret", "whsec_ and base64 (Standard Webhooks). Leave empty to have one generated."},
+		connections.FieldSigningSecret: {"Signing secret", "whsec_ and base64 (Standard Webhooks)."},
 	},
 }
 
@@ -88,6 +88,9 @@ type credentialInput struct {
 	Stored string
 	// IsSet is true when the stored connection has the field.
 	IsSet bool
+	// Generated is true for a field the gateway fills in when it is left
+	// empty on a new connection.
+	Generated bool
 }
 
 type choice struct {
@@ -351,9 +354,10 @@ func credentialInputs(provider telephony.Provider, summary, written map[string]s
 		label := credentialLabels[provider][f.Name]
 		in := credentialInput{Name: f.Name, Label: label[0], Hint: label[1], Required: f.Required, Secret: f.Secret}
 		if f.Name == connections.FieldAPIBaseURL {
-			in.Label, in.Hint = "API base URL", "Optional: replaces the provider's API URL, for a regional endpoint or a test server."
+			in.Label, in.Hint = "API base URL", "Replaces the provider's API URL, for a regional endpoint or a test server."
 		}
 		in.Multiline = provider == telephony.ProviderVonage && f.Name == connections.FieldAuthToken
+		in.Generated = provider == telephony.ProviderGeneric && f.Name == connections.FieldSigningSecret
 		_, in.IsSet = summary[f.Name]
 		if !f.Secret {
 			in.Value, in.Stored = written[f.Name], summary[f.Name]

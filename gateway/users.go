@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -232,8 +233,12 @@ func checkEmail(v *validation.Error, raw string) string {
 // setPassword checks password and returns its hash, or current when the
 // password is invalid.
 func setPassword(v *validation.Error, password, current string) string {
-	if len(password) < agents.MinPasswordBytes || len(password) > agents.MaxPasswordBytes {
-		v.Add("password", "must be %d to %d bytes long", agents.MinPasswordBytes, agents.MaxPasswordBytes)
+	if utf8.RuneCountInString(password) < agents.MinPasswordChars {
+		v.Add("password", "must be at least %d characters long", agents.MinPasswordChars)
+		return current
+	}
+	if len(password) > agents.MaxPasswordBytes {
+		v.Add("password", "must be at most %d bytes long in UTF-8", agents.MaxPasswordBytes)
 		return current
 	}
 	hash, err := agents.HashPassword(password)

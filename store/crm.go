@@ -381,6 +381,15 @@ func (q *Queries) FinishSyncRun(ctx context.Context, r *CRMSyncRun) error {
 		r.State, optionalMillis(r.FinishedAt), r.Created, r.Updated, r.Deleted, r.Failed, r.Error, r.ID)
 }
 
+// ReopenSyncRun sets the failed run r back to running, with no finish
+// time and the error r holds, so an interrupted run resumes under its id.
+func (q *Queries) ReopenSyncRun(ctx context.Context, r *CRMSyncRun) error {
+	r.State, r.FinishedAt = CRMSyncRunning, nil
+	return q.execOne(ctx, "failed sync run "+r.ID,
+		`UPDATE crm_sync_runs SET state = ?, finished_at = NULL, error = ? WHERE id = ? AND state = ?`,
+		r.State, r.Error, r.ID, CRMSyncFailed)
+}
+
 // GetSyncRun returns the run id of the CRM connection connectionID.
 func (q *Queries) GetSyncRun(ctx context.Context, connectionID, id string) (CRMSyncRun, error) {
 	var r CRMSyncRun

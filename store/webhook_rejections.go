@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -21,24 +23,48 @@ type WebhookRejection struct {
 	Hook         string `db:"hook"`
 	// Reason is the verification error, such as "signature does not
 	// match".
-	Reason     string    `db:"reason"`
-	RemoteAddr string    `db:"remote_addr"`
+	Reason     string `db:"reason"`
+	RemoteAddr string `db:"remote_addr"`
+	// ReceivedAt is when the first of the row's occurrences arrived.
 	ReceivedAt UnixMilli `db:"received_at"`
+	// Occurrences counts the rejections of the same hook, reason and
+	// remote address within the second of ReceivedAt; at least 1.
+	Occurrences int `db:"occurrences"`
 }
 
-const webhookRejectionColumns = `id, workspace_id, connection_id, hook, reason, remote_addr, received_at`
+const webhookRejectionColumns = `id, workspace_id, connection_id, hook, reason, remote_addr, received_at, occurrences`
 
-// InsertWebhookRejection stores r, filling its id and, when zero, its
-// time, and deletes the connection's rejections past the newest
-// MaxWebhookRejections. Run it in a transaction so the ring never holds
-// more.
-func (q *Queries) InsertWebhookRejection(ctx context.Context, r *WebhookRejection) error {
-	r.ID = NewID(PrefixWebhookRejection)
+// RecordWebhookRejection stores r, filling its time when zero. A
+// rejection of the same hook, reason and remote address as a row of the
+// same second, by ReceivedAt, adds one to that row's Occurrences and
+// fills r from it. Any other rejection is inserted as a row with its own
+// id, and the connection's rows past the newest MaxWebhookRejections are
+// deleted. Run it in a transaction so the ring never holds more.
+func (q *Queries) RecordWebhookRejection(ctx context.Context, r *WebhookRejection) error {
 	if r.ReceivedAt.IsZero() {
 		r.ReceivedAt = now()
 	}
-	_, err := q.exec(ctx, `INSERT INTO webhook_rejections (`+webhookRejectionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.WorkspaceID, r.ConnectionID, validText(r.Hook), validText(r.Reason), validText(r.RemoteAddr), r.ReceivedAt)
+	r.Hook, r.Reason, r.RemoteAddr = validText(r.Hook), validText(r.Reason), validText(r.RemoteAddr)
+	second := r.ReceivedAt.UnixMilli() - r.ReceivedAt.UnixMilli()%1000
+
+	var same WebhookRejection
+	err := q.get(ctx, &same, `SELECT `+webhookRejectionColumns+` FROM webhook_rejections
+		WHERE connection_id = ? AND hook = ? AND reason = ? AND remote_addr = ? AND received_at >= ? AND received_at < ?
+		ORDER BY received_at, id LIMIT 1`,
+		r.ConnectionID, r.Hook, r.Reason, r.RemoteAddr, second, second+1000)
+	switch {
+	case err == nil:
+		same.Occurrences++
+		*r = same
+		return q.execOne(ctx, "webhook rejection "+r.ID,
+			`UPDATE webhook_rejections SET occurrences = ? WHERE id = ?`, r.Occurrences, r.ID)
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("find webhook rejection of connection %s: %w", r.ConnectionID, err)
+	}
+
+	r.ID, r.Occurrences = NewID(PrefixWebhookRejection), 1
+	_, err = q.exec(ctx, `INSERT INTO webhook_rejections (`+webhookRejectionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.WorkspaceID, r.ConnectionID, r.Hook, r.Reason, r.RemoteAddr, r.ReceivedAt, r.Occurrences)
 	if err != nil {
 		return fmt.Errorf("insert webhook rejection of connection %s: %w", r.ConnectionID, err)
 	}

@@ -78,6 +78,9 @@ func (e env) user(ctx context.Context, args []string) error {
 	fmt.Fprintf(e.stdout, "Created %s %s (%s) in workspace %s.\n", u.Role, u.Email, u.ID, u.WorkspaceID)
 	if u.Role == "admin" {
 		fmt.Fprintf(e.stdout, "Sign in at %s/admin with this email and the password.\n", cfg.publicBaseURL())
+		if cfg.source["SWITCHBOARD_PUBLIC_BASE_URL"] == "default" && cfg.source["SWITCHBOARD_LISTEN_ADDR"] == "default" {
+			fmt.Fprintln(e.stdout, "That URL uses the default listen address, because neither SWITCHBOARD_PUBLIC_BASE_URL nor SWITCHBOARD_LISTEN_ADDR is set here; use the address your gateway serves on if it differs.")
+		}
 	}
 	return nil
 }

@@ -11,8 +11,10 @@
 // incremental. Each record goes through the connection's field mapping
 // (crm/mapping.Apply) and is upserted into the phonebook keyed by
 // external_id, the CRM's record id. An archived record deletes its
-// contact and leaves a tombstone. The first run creates the phonebook, named after
-// the connection, with the CRM kind as its source.
+// contact and leaves a tombstone. The first page a run stores creates the
+// phonebook when the connection has none, named after the connection,
+// with the CRM kind as its source, so a run that reads nothing creates no
+// phonebook.
 //
 // The next checkpoint is the latest UpdatedAt among the records read, not
 // the wall clock: a connector may list changes only up to a bound of its
@@ -52,8 +54,14 @@
 //
 //   - a 429 from the CRM: RunOnce returns the *crm.RateLimitedError, the
 //     run stays open and the job is snoozed for Retry-After;
-//   - the CRM unreachable, a timeout or a database error: the run stays
-//     open and the job is retried with River's backoff;
+//   - the CRM unreachable, a timeout or a cancelled context: the run is
+//     stored as failed with the error, the error wraps ErrRunInterrupted
+//     and the job is cancelled. crm_sync_state keeps the run id and its
+//     position, so the run the scheduler starts at next_run_at (the end
+//     plus sync_interval_seconds), or one requested earlier, reopens the
+//     run under its id and resumes at its last stored page;
+//   - a database error while recording how the run stopped: the job is
+//     retried with River's backoff;
 //   - rejected credentials, an OAuth connection not authorized yet, an
 //     invalid mapping or a request the CRM refuses: the run fails for
 //     good with the reason in last_error, and the error wraps ErrRunFailed.

@@ -29,6 +29,11 @@ const (
 // retrying does not help until an admin changes the connection.
 var ErrRunFailed = errors.New("CRM sync run failed")
 
+// ErrRunInterrupted is wrapped by the error of a run that stopped on an
+// error that waiting may cure, such as an unreachable CRM. The run is
+// stored as failed, and the run due at next_run_at resumes it.
+var ErrRunInterrupted = errors.New("CRM sync run interrupted")
+
 // saveTimeout bounds the writes that record how a run stopped, which run
 // even when the run's own context is cancelled.
 const saveTimeout = 10 * time.Second
@@ -100,9 +105,10 @@ type Run struct {
 // RunOnce syncs the connection id of workspaceID: it resumes the run in
 // progress, or starts a full or incremental run, and reads pages until the
 // CRM has no more changes or an error stops it. It returns the run with
-// its counts so far. An error wrapping ErrRunFailed ended the run; after any other
-// error, such as a *crm.RateLimitedError, the run stays open and the next
-// call resumes it. A connection that does not exist gives store.ErrNotFound.
+// its counts so far. An error wrapping ErrRunFailed ended the run for good.
+// After an error wrapping ErrRunInterrupted, the run is stored as failed,
+// and the next call resumes it. After a *crm.RateLimitedError, the run
+// stays running, and the next call resumes it too. A connection that does not exist gives store.ErrNotFound.
 // Two calls must not run at once for one connection: the crm_sync job,
 // unique per connection, keeps them apart.
 func (e *Engine) RunOnce(ctx context.Context, workspaceID, id string) (Run, error) {
@@ -133,13 +139,14 @@ func (e *Engine) end(ctx context.Context, r *runner, err error) (Run, error) {
 			return r.result(), errors.Join(err, saveErr)
 		}
 	case errors.As(err, &limited):
-		if saveErr := r.pause(ctx, err, store.CRMSyncRunning, limited.RetryAfter); saveErr != nil {
+		if saveErr := r.snooze(ctx, err, limited.RetryAfter); saveErr != nil {
 			return r.result(), errors.Join(err, saveErr)
 		}
 	default:
-		if saveErr := r.pause(ctx, err, store.CRMSyncFailed, r.interval()); saveErr != nil {
+		if saveErr := r.interrupt(ctx, err, r.interval()); saveErr != nil {
 			return r.result(), errors.Join(err, saveErr)
 		}
+		err = fmt.Errorf("%w: %w", ErrRunInterrupted, err)
 	}
 	return r.result(), err
 }

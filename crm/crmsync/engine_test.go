@@ -173,14 +173,19 @@ func TestRunOnceResumesInterruptedRun(t *testing.T) {
 
 				stopped, err := f.engine.RunOnce(ctx, f.ws, f.conn.ID)
 
-				require.Error(t, err)
+				require.ErrorIs(t, err, ErrRunInterrupted)
 				require.NotErrorIs(t, err, ErrRunFailed)
-				require.Equal(t, store.CRMSyncRunning, stopped.State)
+				require.Equal(t, store.CRMSyncFailed, stopped.State)
 				require.Equal(t, 400, stopped.Created)
+				stored, err := st.GetSyncRun(f.ctx, f.conn.ID, stopped.ID)
+				require.NoError(t, err)
+				require.Equal(t, store.CRMSyncFailed, stored.State, "the history shows the stopped run as failed")
+				require.NotNil(t, stored.FinishedAt)
 				state := f.state(t)
+				require.Equal(t, stored.Error, state.LastError, "the run's error is the interruption")
 				require.Equal(t, stopped.ID, state.RunID)
 				require.Equal(t, store.CRMSyncFailed, state.State)
-				require.NotEmpty(t, state.LastError)
+				require.Equal(t, testNow.Add(store.DefaultCRMSyncIntervalSeconds*time.Second), state.NextRunAt.Time)
 				require.Len(t, f.phonebook(t), 400)
 
 				f.crm.setIntercept(nil)
@@ -190,6 +195,7 @@ func TestRunOnceResumesInterruptedRun(t *testing.T) {
 				require.Equal(t, ModeFull, resumed.Mode)
 				require.Equal(t, store.CRMSyncSucceeded, resumed.State)
 				require.Equal(t, 850, resumed.Created)
+				require.Empty(t, resumed.Errors, "the interruption is dropped once the run resumes")
 				afters := f.crm.afters()
 				require.Equal(t, []string{"", "200", "400"}, afters[:3], "the first attempt stopped at its third page")
 				require.Equal(t, "", afters[3], "the resumed run lists again from the latest change it stored")
@@ -315,6 +321,31 @@ func TestRunWorkerCancelsOnRejectedCredentials(t *testing.T) {
 		require.Equal(t, ModeFull, run.Mode)
 		require.Equal(t, 10, run.Created)
 		require.Empty(t, f.state(t).LastError)
+	})
+}
+
+func TestRunOnceFailedFirstRunCreatesNoPhonebook(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st)
+		f.crm.add(1000, 20)
+		f.crm.setIntercept(failWith(1, http.StatusBadGateway, `{"status":"error","message":"Bad gateway"}`))
+
+		stopped, err := f.engine.RunOnce(f.ctx, f.ws, f.conn.ID)
+
+		require.ErrorIs(t, err, ErrRunInterrupted)
+		require.Equal(t, store.CRMSyncFailed, stopped.State)
+		require.NotEmpty(t, stopped.Errors)
+		conn, err := st.GetCRMConnection(f.ctx, f.ws, f.conn.ID)
+		require.NoError(t, err)
+		require.Nil(t, conn.PhonebookID, "a run that read nothing creates no phonebook")
+
+		f.crm.setIntercept(nil)
+		resumed := f.runOnce(t)
+
+		require.Equal(t, stopped.ID, resumed.ID)
+		require.Equal(t, store.CRMSyncSucceeded, resumed.State)
+		require.Equal(t, 20, resumed.Created)
+		f.requireInSync(t)
 	})
 }
 

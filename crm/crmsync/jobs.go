@@ -82,9 +82,11 @@ type RunWorker struct {
 // Timeout returns RunTimeout.
 func (w *RunWorker) Timeout(*river.Job[RunArgs]) time.Duration { return RunTimeout }
 
-// Work runs the sync once and turns its error into River's outcome: a
-// rate limit snoozes the job, a run that ended for good or a deleted
-// connection cancels it, and any other error retries it with backoff.
+// Work runs the sync once and turns its error into River's outcome. A
+// rate limit snoozes the job. A run that failed or was interrupted, and a
+// deleted connection, cancel it, because the scheduler starts the next
+// run at next_run_at. Any other error, such as a database error while
+// recording the run, retries it with backoff.
 func (w *RunWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 	_, err := w.engine.RunOnce(ctx, job.Args.WorkspaceID, job.Args.ConnectionID)
 	return jobError(err)
@@ -96,7 +98,7 @@ func jobError(err error) error {
 	}
 	var limited *crm.RateLimitedError
 	switch {
-	case errors.Is(err, ErrRunFailed), errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, ErrRunFailed), errors.Is(err, ErrRunInterrupted), errors.Is(err, store.ErrNotFound):
 		return river.JobCancel(err)
 	case errors.As(err, &limited):
 		wait := limited.RetryAfter

@@ -154,7 +154,8 @@ func TestJobError(t *testing.T) {
 		{name: "rate limit over a day", err: &crm.RateLimitedError{RetryAfter: 72 * time.Hour}, snooze: jobs.MaxSnooze},
 		{name: "run failed", err: fmt.Errorf("%w: %w", ErrRunFailed, crm.ErrUnauthorized), cancel: true},
 		{name: "connection deleted", err: fmt.Errorf("CRM connection crm_1: %w", store.ErrNotFound), cancel: true},
-		{name: "CRM unavailable", err: fmt.Errorf("%w: HTTP 502", crm.ErrUnavailable), retried: true},
+		{name: "run interrupted", err: fmt.Errorf("%w: %w: HTTP 502", ErrRunInterrupted, crm.ErrUnavailable), cancel: true},
+		{name: "database error", err: errors.New("write contacts: database is locked"), retried: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

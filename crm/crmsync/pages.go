@@ -143,6 +143,9 @@ func prepare(m mapping.Mapping, region string, records []crm.Record) page {
 // upserts commit first, then the deletions, the counts and the position in
 // one transaction; next == "" completes the run in that transaction.
 func (r *runner) apply(ctx context.Context, work page, next string) error {
+	if err := r.ensurePhonebook(ctx); err != nil {
+		return err
+	}
 	counts := r.run
 	unchanged := r.progress.Unchanged
 	errs := append([]string(nil), r.errors...)

@@ -28,8 +28,10 @@ type runner struct {
 	fatal string
 }
 
-// start loads the connection and its sync state, makes sure its phonebook
-// exists, and resumes the open run or starts a new one.
+// start loads the connection and its sync state, and resumes the
+// interrupted run or starts a new one. The phonebook is created later, by
+// the first page the run stores, so a run that reads nothing leaves no
+// empty phonebook behind.
 func (e *Engine) start(ctx context.Context, workspaceID, id string) (*runner, error) {
 	conn, err := e.conns.Get(ctx, workspaceID, id)
 	if err != nil {
@@ -39,17 +41,14 @@ func (e *Engine) start(ctx context.Context, workspaceID, id string) (*runner, er
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{e: e, conn: conn, state: state}
+	r := &runner{e: e, conn: conn, state: state, phonebookID: conn.PhonebookID}
 
-	created, err := r.ensurePhonebook(ctx)
-	if err != nil {
-		return nil, err
-	}
-	resumed, err := r.resume(ctx, created)
+	noPhonebook := conn.PhonebookID == ""
+	resumed, err := r.resume(ctx, noPhonebook)
 	if err != nil || resumed {
 		return r, err
 	}
-	return r, r.begin(ctx, created)
+	return r, r.begin(ctx, noPhonebook)
 }
 
 // loadState returns the stored sync state of the connection, or an idle
@@ -63,18 +62,16 @@ func (e *Engine) loadState(ctx context.Context, workspaceID, id string) (store.C
 }
 
 // ensurePhonebook creates the connection's phonebook when it has none, as
-// before its first run or after the phonebook was deleted, and reports
-// whether it did.
-func (r *runner) ensurePhonebook(ctx context.Context) (bool, error) {
-	if r.conn.PhonebookID != "" {
-		r.phonebookID = r.conn.PhonebookID
-		return false, nil
+// before its first stored page or after the phonebook was deleted.
+func (r *runner) ensurePhonebook(ctx context.Context) error {
+	if r.phonebookID != "" {
+		return nil
 	}
 
 	pb := store.Phonebook{
 		WorkspaceID: r.conn.WorkspaceID,
 		Name:        r.conn.Name,
-		Description: "Contacts synced from the CRM connection " + r.conn.ID + ".",
+		Description: fmt.Sprintf("Contacts synced from the CRM connection %q.", r.conn.Name),
 		Source:      string(r.conn.Kind),
 	}
 	err := r.e.store.InTx(ctx, func(q *store.Queries) error {
@@ -84,17 +81,20 @@ func (r *runner) ensurePhonebook(ctx context.Context) (bool, error) {
 		return q.SetCRMConnectionPhonebook(ctx, r.conn.WorkspaceID, r.conn.ID, pb.ID)
 	})
 	if err != nil {
-		return false, fmt.Errorf("create the phonebook of CRM connection %s: %w", r.conn.ID, err)
+		return fmt.Errorf("create the phonebook of CRM connection %s: %w", r.conn.ID, err)
 	}
 	r.phonebookID = pb.ID
 	r.conn.PhonebookID = pb.ID
 	r.e.log.Info("CRM sync created its phonebook", r.fields(zap.String("phonebook_id", pb.ID))...)
-	return true, nil
+	return nil
 }
 
-// resume continues the open run, unless there is none or its phonebook
-// was just created, in which case that run is closed as failed.
-func (r *runner) resume(ctx context.Context, phonebookCreated bool) (bool, error) {
+// resume continues the interrupted run: the one still running after a
+// rate limit, or the one that failed on an error that waiting may cure,
+// whose position crm_sync_state keeps. A run whose phonebook was deleted
+// after it stored a page is closed as failed instead, because its
+// position means nothing in a new phonebook.
+func (r *runner) resume(ctx context.Context, noPhonebook bool) (bool, error) {
 	if r.state.RunID == "" {
 		return false, nil
 	}
@@ -105,26 +105,38 @@ func (r *runner) resume(ctx context.Context, phonebookCreated bool) (bool, error
 	if err != nil {
 		return false, err
 	}
-	if run.State != store.CRMSyncRunning {
+	interrupted := run.State == store.CRMSyncFailed && r.state.Cursor != ""
+	if run.State != store.CRMSyncRunning && !interrupted {
 		return false, nil
 	}
 
-	if phonebookCreated {
+	p := decodeProgress(r.state.Cursor)
+	errs := splitErrors(run.Error)
+	if interrupted && len(errs) > 0 {
+		errs = errs[1:] // the interruption, which interrupt stored first
+	}
+	if noPhonebook && p != (progress{}) {
 		run.State = store.CRMSyncFailed
-		run.Error = joinErrors("the phonebook was deleted during the run; a full run starts in a new phonebook", splitErrors(run.Error))
+		run.Error = joinErrors("the phonebook was deleted during the run; a full run starts in a new phonebook", errs)
 		return false, r.e.store.FinishSyncRun(ctx, &run)
 	}
+	if interrupted {
+		run.State, run.FinishedAt, run.Error = store.CRMSyncRunning, nil, joinErrors("", errs)
+		if err := r.e.store.ReopenSyncRun(ctx, &run); err != nil {
+			return false, err
+		}
+	}
 	r.run = run
-	r.errors = splitErrors(run.Error)
-	r.progress = decodeProgress(r.state.Cursor)
+	r.errors = errs
+	r.progress = p
 	r.e.log.Info("CRM sync run resumed", r.fields()...)
 	return true, nil
 }
 
 // begin starts a run: full when there is no checkpoint or the phonebook is
-// empty, incremental otherwise.
-func (r *runner) begin(ctx context.Context, phonebookCreated bool) error {
-	full := phonebookCreated || r.state.Checkpoint.IsZero()
+// missing or empty, incremental otherwise.
+func (r *runner) begin(ctx context.Context, noPhonebook bool) error {
+	full := noPhonebook || r.state.Checkpoint.IsZero()
 	if !full {
 		n, err := r.e.store.CountContacts(ctx, r.conn.WorkspaceID, r.phonebookID)
 		if err != nil {
@@ -195,17 +207,42 @@ func (r *runner) fail(ctx context.Context, cause error) error {
 	return nil
 }
 
-// pause leaves the run open after a recoverable error, so the next
-// RunOnce resumes it from the last stored page, and sets when the
-// scheduler should try again.
-func (r *runner) pause(ctx context.Context, cause error, stateName string, wait time.Duration) error {
+// snooze leaves the run running after a rate limit, so the next RunOnce
+// resumes it from the last stored page, and sets when to try again.
+func (r *runner) snooze(ctx context.Context, cause error, wait time.Duration) error {
 	r.fatal = lastError(cause)
 	state := r.state
-	state.State, state.LastError, state.NextRunAt = stateName, r.fatal, r.nextRunAt(wait)
+	state.State, state.LastError, state.NextRunAt = store.CRMSyncRunning, r.fatal, r.nextRunAt(wait)
 	if err := r.e.store.SaveSyncState(ctx, &state); err != nil {
-		return fmt.Errorf("record the interruption of sync run %s: %w", r.run.ID, err)
+		return fmt.Errorf("record the rate limit of sync run %s: %w", r.run.ID, err)
 	}
 	r.state = state
+	r.e.log.Warn("CRM sync run rate-limited; it resumes at the last stored page",
+		r.fields(zap.Duration("retry_in", wait), zap.Error(cause))...)
+	return nil
+}
+
+// interrupt ends the run as failed with cause after an error that waiting
+// may cure, such as an unreachable CRM. Unlike fail, it keeps the run id
+// and the position in crm_sync_state, so the run the scheduler starts at
+// next_run_at reopens this run and resumes at its last stored page.
+func (r *runner) interrupt(ctx context.Context, cause error, wait time.Duration) error {
+	r.fatal = lastError(cause)
+	run, state := r.run, r.state
+	run.State = store.CRMSyncFailed
+	run.Error = joinErrors(r.fatal, r.errors)
+	state.State, state.LastError, state.NextRunAt = store.CRMSyncFailed, r.fatal, r.nextRunAt(wait)
+
+	err := r.e.store.InTx(ctx, func(q *store.Queries) error {
+		if err := q.FinishSyncRun(ctx, &run); err != nil {
+			return err
+		}
+		return q.SaveSyncState(ctx, &state)
+	})
+	if err != nil {
+		return fmt.Errorf("record the interruption of sync run %s: %w", r.run.ID, err)
+	}
+	r.run, r.state = run, state
 	r.e.log.Warn("CRM sync run interrupted; it resumes at the last stored page",
 		r.fields(zap.Duration("retry_in", wait), zap.Error(cause))...)
 	return nil

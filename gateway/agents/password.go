@@ -33,10 +33,12 @@ const (
 	maxArgonLanes     = 16
 )
 
-// Password length limits, in bytes. The upper limit bounds the work of one
-// hash; it is far above any passphrase a person types.
+// Password length limits. The lower limit counts characters (Unicode
+// code points), as a person counts them. The upper limit counts UTF-8
+// bytes, because it bounds the work of one hash; it is far above any
+// passphrase a person types.
 const (
-	MinPasswordBytes = 8
+	MinPasswordChars = 8
 	MaxPasswordBytes = 1024
 )
 

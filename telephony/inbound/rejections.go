@@ -12,30 +12,45 @@ import (
 	"github.com/switchboard-oss/switchboard/telephony"
 )
 
-// rejectionInterval is the shortest time between two recorded rejections
-// of one connection. A flood of forged webhooks then costs one database
-// write a second per connection rather than one per request.
-const rejectionInterval = time.Second
+// MaxRejectionsPerSecond is how many rejected webhooks one connection
+// records within one second. A flood of forged webhooks then costs at most
+// this many database writes a second per connection rather than one per
+// request. Repeats of one hook, reason and remote address within a second
+// share a row, so a burst of one kind of rejection shows as one row with
+// its count.
+const MaxRejectionsPerSecond = 10
 
-// rejectionLimiter remembers when each connection last recorded a
-// rejection.
+// rejectionLimiter counts the rejections each connection recorded in the
+// current second.
 type rejectionLimiter struct {
-	mu   sync.Mutex
-	last map[string]time.Time
+	mu      sync.Mutex
+	windows map[string]rejectionWindow
+}
+
+// rejectionWindow is the second a connection last recorded in, as Unix
+// seconds, and how many it recorded then.
+type rejectionWindow struct {
+	second int64
+	count  int
 }
 
 // allow reports whether connection id may record a rejection at now, and
-// if so, notes the time.
+// if so, counts it.
 func (l *rejectionLimiter) allow(id string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.last == nil {
-		l.last = map[string]time.Time{}
+	if l.windows == nil {
+		l.windows = map[string]rejectionWindow{}
 	}
-	if now.Sub(l.last[id]) < rejectionInterval {
+	w := l.windows[id]
+	if w.second != now.Unix() {
+		w = rejectionWindow{second: now.Unix()}
+	}
+	if w.count >= MaxRejectionsPerSecond {
 		return false
 	}
-	l.last[id] = now
+	w.count++
+	l.windows[id] = w
 	return true
 }
 
@@ -44,8 +59,8 @@ func (l *rejectionLimiter) allow(id string, now time.Time) bool {
 // recorded. A failure to store is logged and does not change the
 // response.
 //
-// NOTE: rejections past one a second per connection are dropped, so the
-// page may show fewer rejections than were sent during a burst.
+// NOTE: rejections past MaxRejectionsPerSecond in one second of one
+// connection are dropped, so a flood shows as fewer than were sent.
 func (s *Service) recordRejection(ctx context.Context, conn *connection, h Hook, verifyErr error, received time.Time) {
 	if !errors.Is(verifyErr, telephony.ErrBadSignature) || !s.rejections.allow(conn.ID, received) {
 		return
@@ -59,7 +74,7 @@ func (s *Service) recordRejection(ctx context.Context, conn *connection, h Hook,
 		ReceivedAt:   store.Millis(received),
 	}
 	err := s.store.InTx(context.WithoutCancel(ctx), func(q *store.Queries) error {
-		return q.InsertWebhookRejection(ctx, &r)
+		return q.RecordWebhookRejection(ctx, &r)
 	})
 	if err != nil {
 		s.log.Warn("recording a rejected webhook failed",

@@ -2,6 +2,7 @@ package inbound_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"testing"
 
@@ -259,4 +260,46 @@ func TestRulesThatNoLongerCompileTakeDefaultRoute(t *testing.T) {
 	require.Equal(t, 1.0, counterValue(t, h.registry, "switchboard_routing_fallbacks_total", "provider", "twilio", "reason", routing.ReasonRuleError))
 	call, _ := h.onlyCall(t)
 	require.Contains(t, string(call.Routing), "no longer compile")
+}
+
+func TestWebhookRejectionsRateLimited(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := setup(t, st)
+		conn := h.connection(t, telephony.ProviderTwilio, twilioCreds)
+		// The harness clock stands still, so every hook arrives in one
+		// second. Each remote address is a distinct rejection.
+		sent := inbound.MaxRejectionsPerSecond + 5
+		for i := range sent {
+			hook := twilioHook(conn, "voice", twilioVoice("CA1", "+14155550123"))
+			hook.Body = []byte(twilioVoice("CA2", "+14155550123").Encode())
+			hook.RemoteAddr = fmt.Sprintf("192.0.2.%d", i+1)
+
+			_, err := h.svc.HandleWebhook(h.ctx, hook)
+
+			require.ErrorIs(t, err, telephony.ErrBadSignature)
+		}
+
+		got, err := st.ListWebhookRejections(h.ctx, h.workspace.ID, conn.ID)
+		require.NoError(t, err)
+		require.Len(t, got, inbound.MaxRejectionsPerSecond, "the rejections past the limit are dropped")
+	})
+}
+
+func TestWebhookRejectionRepeatsCounted(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		h := setup(t, st)
+		conn := h.connection(t, telephony.ProviderTwilio, twilioCreds)
+		for range 3 {
+			hook := twilioHook(conn, "voice", twilioVoice("CA1", "+14155550123"))
+			hook.Body = []byte(twilioVoice("CA2", "+14155550123").Encode())
+			_, err := h.svc.HandleWebhook(h.ctx, hook)
+			require.ErrorIs(t, err, telephony.ErrBadSignature)
+		}
+
+		got, err := st.ListWebhookRejections(h.ctx, h.workspace.ID, conn.ID)
+
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		require.Equal(t, 3, got[0].Occurrences)
+	})
 }

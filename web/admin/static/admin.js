@@ -49,3 +49,24 @@ document.addEventListener("htmx:afterSettle", () => {
     result.scrollIntoView({ block: "start" });
   }
 });
+
+// A notice such as "Saved." confirms the request that led to the page. The
+// ?notice= parameter is dropped from the address, so a reload does not
+// show it again, and any notice is removed when a later htmx request
+// starts, so it never seems to confirm that one.
+document.addEventListener("DOMContentLoaded", () => {
+  const url = new URL(window.location.href);
+  if (url.searchParams.has("notice")) {
+    url.searchParams.delete("notice");
+    window.history.replaceState(window.history.state, "", url);
+  }
+});
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.target.closest("#sync-card")) {
+    return; // the sync card's reloads replace the notice themselves
+  }
+  for (const notice of document.querySelectorAll("main > .notice")) {
+    notice.remove();
+  }
+});
