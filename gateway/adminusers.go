@@ -130,8 +130,17 @@ func (s *Server) createAdminKey(c echo.Context) error {
 
 func (s *Server) revokeAdminKey(c echo.Context) error {
 	p := principalOf(c)
+	key, err := s.store.GetAPIKey(c.Request().Context(), p.WorkspaceID, c.Param("id"))
+	if err != nil {
+		return err
+	}
 
-	if err := s.revokeKey(c.Request().Context(), p.WorkspaceID, c.Param("id")); err != nil {
+	if !confirmed(c) {
+		return s.askConfirmation(c, "Revoke "+key.Name+"?",
+			"Revoking the API key "+key.Name+" makes every request that uses it fail with 401 at once. It cannot be undone.",
+			"Revoke key", "/admin/users#keys")
+	}
+	if err := s.revokeKey(c.Request().Context(), p.WorkspaceID, key.ID); err != nil {
 		return err
 	}
 	return adminRedirect(c, "/admin/users?notice=revoked#keys")
