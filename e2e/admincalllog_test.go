@@ -13,9 +13,9 @@ import (
 )
 
 // TestAdminShowsCallLogsAndRetries turns call logging on for the fake
-// HubSpot in the admin UI, ends a call and sees it logged, then ends a
-// call while the CRM rejects calls, sees the log failed, and retries it
-// once the CRM accepts calls again.
+// HubSpot in the admin UI and ends a call, which shows as logged. It
+// ends a second call while the CRM rejects calls, which shows as failed,
+// and retries it once the CRM accepts calls again.
 func TestAdminShowsCallLogsAndRetries(t *testing.T) {
 	b := newBrowser(t)
 	e := setupAdmin(t)

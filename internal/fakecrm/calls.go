@@ -41,8 +41,9 @@ func (f *CRM) Calls() []Call {
 	return out
 }
 
-// FailCalls makes every later create and update of a call answer 400
-// with message, as HubSpot answers invalid property values; "" ends it.
+// FailCalls makes every later create and update of a call fail with 400
+// and message, the status HubSpot returns for invalid property values.
+// An empty message ends the failures.
 func (f *CRM) FailCalls(message string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -73,8 +74,8 @@ func (f *CRM) serveCalls(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// rejectCall answers a write with the failure FailCalls set, and reports
-// whether it did.
+// rejectCall writes the failure FailCalls set as the response, and
+// reports whether it did.
 func (f *CRM) rejectCall(w http.ResponseWriter) bool {
 	f.mu.Lock()
 	message := f.callLog.failing
@@ -139,8 +140,8 @@ func (f *CRM) updateCall(w http.ResponseWriter, r *http.Request, id string) {
 }
 
 // searchCalls matches the calls whose hs_call_body contains the value of
-// a CONTAINS_TOKEN filter, which is how the call logger finds a call it
-// may have created before it lost the answer.
+// a CONTAINS_TOKEN filter. The call logger searches this way for a call
+// it may have created before it lost the response.
 func (f *CRM) searchCalls(w http.ResponseWriter, r *http.Request) {
 	var body searchBody
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
