@@ -505,3 +505,30 @@ func TestAdminDeleteRuleAsksForConfirmation(t *testing.T) {
 	after := b.get("/admin/telephony/" + conn.ID + "/rules")
 	require.NotContains(t, string(after.Body), `value="Gold"`)
 }
+
+func TestAdminEndedSessionLeadsBackToForm(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/phonebooks")
+	other := newAdminBrowser(t, ts.URL)
+	base, err := url.Parse(ts.URL)
+	require.NoError(t, err)
+	other.client.Jar.SetCookies(base, b.client.Jar.Cookies(base))
+	other.get("/admin")
+	other.post("/admin/sign-out", url.Values{})
+
+	req, err := http.NewRequest(http.MethodPost, ts.URL+"/admin/phonebooks", strings.NewReader(url.Values{"name": {"Sales"}, "_csrf": {b.csrf}}.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Referer", ts.URL+"/admin/phonebooks?q=ada")
+	resp := b.read(must(b.client.Do(req)))
+
+	require.Equal(t, http.StatusSeeOther, resp.Status, "body: %s", resp.Body)
+	location := resp.Header.Get("Location")
+	require.Equal(t, "/admin/sign-in?next=%2Fadmin%2Fphonebooks%3Fq%3Dada&notice=session-ended-form", location)
+	page := b.get(location)
+	require.Contains(t, string(page.Body), "nothing was saved")
+}
