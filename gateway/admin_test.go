@@ -462,13 +462,13 @@ func TestAdminSkipAsksForConfirmation(t *testing.T) {
 	b.signIn("ann@example.com")
 	b.get("/admin/calls/" + f.pending.CallID)
 
-	asked := b.post("/admin/call-logs/"+f.pending.ID+"/skip", url.Values{})
+	confirmation := b.post("/admin/call-logs/"+f.pending.ID+"/skip", url.Values{})
 	before, err := st.GetCallLog(t.Context(), f.Workspace.ID, f.pending.ID)
 	require.NoError(t, err)
 	done := b.post("/admin/call-logs/"+f.pending.ID+"/skip", url.Values{"confirm": {"yes"}})
 
-	require.Equal(t, http.StatusOK, asked.Status)
-	require.Contains(t, string(asked.Body), `name="confirm" value="yes"`)
+	require.Equal(t, http.StatusOK, confirmation.Status)
+	require.Contains(t, string(confirmation.Body), `name="confirm" value="yes"`)
 	require.Equal(t, store.CallLogPending, before.Status, "nothing is skipped before the confirmation")
 	require.Equal(t, http.StatusSeeOther, done.Status, "body: %s", done.Body)
 	after, err := st.GetCallLog(t.Context(), f.Workspace.ID, f.pending.ID)
@@ -493,13 +493,13 @@ func TestAdminDeleteRuleAsksForConfirmation(t *testing.T) {
 	b.get("/admin/telephony/" + conn.ID + "/rules")
 
 	form.Set("action", "delete:0")
-	asked := b.post("/admin/telephony/"+conn.ID+"/rules", form)
+	confirmation := b.post("/admin/telephony/"+conn.ID+"/rules", form)
 	kept := b.get("/admin/telephony/" + conn.ID + "/rules")
 	form.Set("confirm", "yes")
 	deleted := b.post("/admin/telephony/"+conn.ID+"/rules", form)
 
-	require.Equal(t, http.StatusOK, asked.Status)
-	require.Contains(t, string(asked.Body), `name="routing_rules[0].when" value="true"`, "the confirmation posts the rules again")
+	require.Equal(t, http.StatusOK, confirmation.Status)
+	require.Contains(t, string(confirmation.Body), `name="routing_rules[0].when" value="true"`, "the confirmation posts the rules again")
 	require.Contains(t, string(kept.Body), `value="Gold"`, "nothing is deleted before the confirmation")
 	require.Equal(t, http.StatusSeeOther, deleted.Status, "body: %s", deleted.Body)
 	after := b.get("/admin/telephony/" + conn.ID + "/rules")
