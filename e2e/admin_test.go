@@ -280,6 +280,9 @@ func (b *browser) manageUsers(t *testing.T) {
 	b.adminShot("users")
 
 	b.load("revoke the key", chromedp.Click(chromedp.CSS(`button[aria-label="Revoke Zapier"]`)))
+	require.Contains(t, b.text("main .card"), "401")
+	b.adminShot("confirm-revoke")
+	b.load("confirm the revoke", chromedp.Click(chromedp.ID("confirm-action")))
 	require.Contains(t, b.text("#keys"), "revoked")
 	require.False(t, b.visible("#f-new_token"), "the token is shown once")
 }

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/switchboard-oss/switchboard/crm/calllog"
 	"github.com/switchboard-oss/switchboard/crm/crmconn"
 	"github.com/switchboard-oss/switchboard/crm/crmsync"
 	"github.com/switchboard-oss/switchboard/crm/directory"
@@ -39,15 +40,16 @@ const (
 const adminOutputEnv = "SWITCHBOARD_E2E_OUTPUT"
 
 // adminEnv is the gateway wired as `switchboard serve` wires it for the
-// admin UI (CRM connections, CRM sync on a job queue, telephony) over a
-// fresh SQLite database, with one workspace, its admin user and a fake
-// HubSpot on loopback.
+// admin UI (CRM connections, CRM sync and call logging on a job queue,
+// telephony) over a fresh SQLite database, with one workspace, its admin
+// user and a fake HubSpot on loopback.
 type adminEnv struct {
 	URL       string
 	Store     *store.Store
 	Workspace store.Workspace
-	// CRMURL is the fake HubSpot's base URL.
+	// CRMURL is the fake HubSpot's base URL, and CRM the fake itself.
 	CRMURL string
+	CRM    *fakecrm.CRM
 }
 
 func setupAdmin(t *testing.T) *adminEnv {
@@ -68,22 +70,26 @@ func setupAdmin(t *testing.T) *adminEnv {
 	conns := connections.New(st, keyring)
 	crmConns := crmconn.New(st, keyring, crmconn.Options{Log: log})
 	dir := directory.New(st)
-	calls, err := inbound.New(inbound.Config{Store: st, Connections: conns, Log: log, Registry: registry})
+	callLogs, err := calllog.New(calllog.Config{Store: st, Connections: crmConns, Log: log, Registry: registry})
+	require.NoError(t, err)
+	calls, err := inbound.New(inbound.Config{Store: st, Connections: conns, Log: log, Registry: registry, CallLogs: callLogs})
 	require.NoError(t, err)
 	workers := river.NewWorkers()
+	callLogs.AddWorkers(workers)
 	crmsync.AddWorkers(workers, crmsync.NewEngine(crmsync.Config{Store: st, Directory: dir, Connections: crmConns, Log: log}))
 	queue, err := jobs.New(jobs.Config{
 		Store: st, Log: log, Workers: workers, StopTimeout: 5 * time.Second,
-		Queues: map[string]int{jobs.DefaultQueue: 1, crmsync.Queue: 1},
+		Queues: map[string]int{jobs.DefaultQueue: 1, crmsync.Queue: 1, calllog.Queue: 1},
 	})
 	require.NoError(t, err)
+	callLogs.SetQueue(queue)
 	require.NoError(t, queue.Start(ctx))
 
 	srv := gateway.New(gateway.Config{
 		PublicBaseURL: baseURL, MaxBodyBytes: 1 << 20, MaxImportBytes: 1 << 20, TokenTTL: time.Hour, Version: "e2e",
 	}, gateway.Deps{
 		Store: st, Directory: dir, Keyring: keyring, Inbound: calls, Connections: conns,
-		CRMConnections: crmConns, CRMSync: crmsync.NewService(st, queue), Log: log, Registry: registry,
+		CRMConnections: crmConns, CRMSync: crmsync.NewService(st, queue), CallLogs: callLogs, Log: log, Registry: registry,
 	})
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln, 5*time.Second) }()
@@ -93,10 +99,11 @@ func setupAdmin(t *testing.T) *adminEnv {
 		require.NoError(t, queue.Stop(context.Background()))
 	})
 
-	fake := httptest.NewServer(fakecrm.New(fakecrm.Sample()))
+	crm := fakecrm.New(fakecrm.Sample())
+	fake := httptest.NewServer(crm)
 	t.Cleanup(fake.Close)
 
-	e := &adminEnv{URL: baseURL, Store: st, CRMURL: fake.URL}
+	e := &adminEnv{URL: baseURL, Store: st, CRMURL: fake.URL, CRM: crm}
 	e.Workspace = store.Workspace{Name: "E2E", DefaultRegion: "US"}
 	require.NoError(t, st.CreateWorkspace(ctx, &e.Workspace))
 	_, err = gateway.CreateUser(ctx, st.Queries, e.Workspace.ID, gateway.NewUserInput{

@@ -77,13 +77,14 @@ var adminTemplates = sync.OnceValue(parseAdminTemplates)
 
 // adminFuncs are the functions the admin templates call.
 var adminFuncs = template.FuncMap{
-	"dict":     templateDict,
-	"fieldID":  fieldID,
-	"json":     prettyJSON,
-	"time":     formatAdminTime,
-	"join":     strings.Join,
-	"add":      func(a, b int) int { return a + b },
-	"contains": slices.Contains[[]string],
+	"dict":        templateDict,
+	"fieldID":     fieldID,
+	"json":        prettyJSON,
+	"time":        formatAdminTime,
+	"join":        strings.Join,
+	"add":         func(a, b int) int { return a + b },
+	"contains":    slices.Contains[[]string],
+	"contactName": contactName,
 }
 
 // parseAdminTemplates parses each page with the layout and the partials
@@ -152,13 +153,18 @@ func setAdminHeaders(c echo.Context) {
 // ?notice=KEY. Only these texts are ever shown, so a link cannot put words
 // on an admin page.
 var adminNotices = map[string]string{
-	"created":    "Created.",
-	"saved":      "Saved.",
-	"deleted":    "Deleted.",
-	"authorized": "The CRM granted access. Test the connection, then map its fields.",
-	"sync":       "A sync run is queued. Its result appears in the history below when it ends.",
-	"revoked":    "The API key is revoked. Requests with it now get 401.",
-	"signed-out": "You are signed out.",
+	"created":            "Created.",
+	"saved":              "Saved.",
+	"deleted":            "Deleted.",
+	"authorized":         "The CRM granted access. Test the connection, then map its fields.",
+	"sync":               "A sync run is queued. Its result appears in the history below when it ends.",
+	"revoked":            "The API key is revoked. Requests with it now get 401.",
+	"signed-out":         "You are signed out.",
+	"session-ended":      "Your session has ended. Sign in again to go back to the page.",
+	"session-ended-form": "Your session ended before the form was sent, so nothing was saved. Sign in again to go back to the form.",
+	"log-retried":        "The log is queued for the CRM again. Its state below updates when the CRM answers.",
+	"log-skipped":        "The log is skipped: this call is not written to the CRM.",
+	"logs-retried":       "Every failed log is queued for the CRM again. They show here as pending until the CRM answers.",
 }
 
 // renderAdminForm renders a form page again after a failed submission:

@@ -355,3 +355,180 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestAdminCallPageShowsCRMLogs(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	f := setupCallLogs(t, st)
+	newAdminUser(t, st, f.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, f.URL)
+	b.signIn("ann@example.com")
+
+	list := b.get("/admin/calls")
+	failed := b.get("/admin/calls?crm_log=failed")
+	logged := b.get("/admin/calls/" + f.logged.CallID)
+
+	require.Equal(t, http.StatusOK, list.Status)
+	require.Contains(t, string(list.Body), `<span class="badge bad">failed</span>`)
+	require.Contains(t, string(list.Body), `<span class="badge good">logged</span>`)
+	require.Equal(t, http.StatusOK, failed.Status)
+	require.Contains(t, string(failed.Body), "/admin/calls/"+f.failed.CallID)
+	require.NotContains(t, string(failed.Body), "/admin/calls/"+f.logged.CallID)
+	require.Contains(t, string(failed.Body), "Retry all failed")
+	require.Contains(t, string(logged.Body), `href="https://app.hubspot.com/contacts/4242/record/0-1/151"`)
+}
+
+func TestAdminRetryMakesFailedLogPending(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		f := setupCallLogs(t, st)
+		newAdminUser(t, st, f.Workspace.ID, "ann@example.com", "admin")
+		b := newAdminBrowser(t, f.URL)
+		b.signIn("ann@example.com")
+		b.get("/admin/calls/" + f.failed.CallID)
+
+		resp := b.post("/admin/call-logs/"+f.failed.ID+"/retry", url.Values{})
+
+		require.Equal(t, http.StatusSeeOther, resp.Status, "body: %s", resp.Body)
+		require.Equal(t, "/admin/calls/"+f.failed.CallID+"?notice=log-retried#crm-log", resp.Header.Get("Location"))
+		l, err := st.GetCallLog(t.Context(), f.Workspace.ID, f.failed.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.CallLogPending, l.Status)
+		require.Equal(t, 0, l.Attempts)
+	})
+}
+
+func TestAdminRetryAllFailedLogs(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	f := setupCallLogs(t, st)
+	newAdminUser(t, st, f.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, f.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/calls?crm_log=failed")
+
+	resp := b.post("/admin/call-logs/retry", url.Values{"crm_connection_id": {f.conn.ID}})
+
+	require.Equal(t, http.StatusSeeOther, resp.Status, "body: %s", resp.Body)
+	l, err := st.GetCallLog(t.Context(), f.Workspace.ID, f.failed.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.CallLogPending, l.Status)
+}
+
+func TestAdminRetryRequiresCSRFToken(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	f := setupCallLogs(t, st)
+	newAdminUser(t, st, f.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, f.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/calls/" + f.failed.CallID)
+
+	resp := b.post("/admin/call-logs/"+f.failed.ID+"/retry", url.Values{"_csrf": {""}})
+
+	require.Equal(t, http.StatusForbidden, resp.Status)
+	l, err := st.GetCallLog(t.Context(), f.Workspace.ID, f.failed.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.CallLogFailed, l.Status, "a rejected form changes nothing")
+}
+
+func TestAdminCallLogsIsolateWorkspaces(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		f := setupCallLogs(t, st)
+		other, _ := f.newWorkspace(t, "Other", "GB")
+		newAdminUser(t, st, other.ID, "bob@example.com", "admin")
+		b := newAdminBrowser(t, f.URL)
+		b.signIn("bob@example.com")
+		b.get("/admin/calls")
+
+		retried := b.post("/admin/call-logs/"+f.failed.ID+"/retry", url.Values{})
+		skipped := b.post("/admin/call-logs/"+f.pending.ID+"/skip", url.Values{"confirm": {"yes"}})
+		noted := b.post("/admin/calls/"+f.call.ID+"/notes", url.Values{"notes": {"theirs"}})
+		b.post("/admin/call-logs/retry", url.Values{})
+
+		require.Equal(t, http.StatusNotFound, retried.Status)
+		require.Equal(t, http.StatusNotFound, skipped.Status)
+		require.Equal(t, http.StatusNotFound, noted.Status)
+		l, err := st.GetCallLog(t.Context(), f.Workspace.ID, f.failed.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.CallLogFailed, l.Status, "another workspace's retry all leaves this log alone")
+		pending, err := st.GetCallLog(t.Context(), f.Workspace.ID, f.pending.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.CallLogPending, pending.Status)
+	})
+}
+
+func TestAdminSkipAsksForConfirmation(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	f := setupCallLogs(t, st)
+	newAdminUser(t, st, f.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, f.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/calls/" + f.pending.CallID)
+
+	confirmation := b.post("/admin/call-logs/"+f.pending.ID+"/skip", url.Values{})
+	before, err := st.GetCallLog(t.Context(), f.Workspace.ID, f.pending.ID)
+	require.NoError(t, err)
+	done := b.post("/admin/call-logs/"+f.pending.ID+"/skip", url.Values{"confirm": {"yes"}})
+
+	require.Equal(t, http.StatusOK, confirmation.Status)
+	require.Contains(t, string(confirmation.Body), `name="confirm" value="yes"`)
+	require.Equal(t, store.CallLogPending, before.Status, "nothing is skipped before the confirmation")
+	require.Equal(t, http.StatusSeeOther, done.Status, "body: %s", done.Body)
+	after, err := st.GetCallLog(t.Context(), f.Workspace.ID, f.pending.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.CallLogSkipped, after.Status)
+}
+
+func TestAdminDeleteRuleAsksForConfirmation(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTelephonyServer(t, st)
+	conn := ts.connection(t, ts.Workspace.ID, telephony.ProviderTwilio)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/telephony/" + conn.ID + "/rules")
+	form := url.Values{
+		"routing_rules[0].name": {"Gold"}, "routing_rules[0].when": {"true"},
+		"routing_rules[0].route.kind": {"queue"}, "routing_rules[0].route.target": {"vip"},
+		"default_route.kind": {"queue"}, "default_route.target": {"main"}, "action": {"save"},
+	}
+	require.Equal(t, http.StatusSeeOther, b.post("/admin/telephony/"+conn.ID+"/rules", form).Status)
+	b.get("/admin/telephony/" + conn.ID + "/rules")
+
+	form.Set("action", "delete:0")
+	confirmation := b.post("/admin/telephony/"+conn.ID+"/rules", form)
+	kept := b.get("/admin/telephony/" + conn.ID + "/rules")
+	form.Set("confirm", "yes")
+	deleted := b.post("/admin/telephony/"+conn.ID+"/rules", form)
+
+	require.Equal(t, http.StatusOK, confirmation.Status)
+	require.Contains(t, string(confirmation.Body), `name="routing_rules[0].when" value="true"`, "the confirmation posts the rules again")
+	require.Contains(t, string(kept.Body), `value="Gold"`, "nothing is deleted before the confirmation")
+	require.Equal(t, http.StatusSeeOther, deleted.Status, "body: %s", deleted.Body)
+	after := b.get("/admin/telephony/" + conn.ID + "/rules")
+	require.NotContains(t, string(after.Body), `value="Gold"`)
+}
+
+func TestAdminEndedSessionLeadsBackToForm(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/phonebooks")
+	other := newAdminBrowser(t, ts.URL)
+	base, err := url.Parse(ts.URL)
+	require.NoError(t, err)
+	other.client.Jar.SetCookies(base, b.client.Jar.Cookies(base))
+	other.get("/admin")
+	other.post("/admin/sign-out", url.Values{})
+
+	req, err := http.NewRequest(http.MethodPost, ts.URL+"/admin/phonebooks", strings.NewReader(url.Values{"name": {"Sales"}, "_csrf": {b.csrf}}.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Referer", ts.URL+"/admin/phonebooks?q=ada")
+	resp := b.read(must(b.client.Do(req)))
+
+	require.Equal(t, http.StatusSeeOther, resp.Status, "body: %s", resp.Body)
+	location := resp.Header.Get("Location")
+	require.Equal(t, "/admin/sign-in?next=%2Fadmin%2Fphonebooks%3Fq%3Dada&notice=session-ended-form", location)
+	page := b.get(location)
+	require.Contains(t, string(page.Body), "nothing was saved")
+}

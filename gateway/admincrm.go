@@ -47,6 +47,9 @@ type crmPage struct {
 	// TestFailed is set when the connection test on this page failed.
 	TestFailed bool
 	Mapped     bool
+	// CallLog is the call logging settings and state. Generic connections
+	// set call logging in their settings document instead.
+	CallLog callLogForm
 }
 
 func (s *Server) listAdminCRM(c echo.Context) error {
@@ -92,7 +95,7 @@ func (s *Server) createAdminCRM(c echo.Context) error {
 	auth := crmAuthOf(c)
 	in.Auth = &auth
 	var v validation.Error
-	in.Settings = crmSettingsOf(&v, c, form.Kind)
+	in.Settings = crmSettingsOf(&v, c, form.Kind, nil)
 	in.SyncIntervalSeconds = formInt(&v, c, "sync_interval_seconds")
 	err = v.Err()
 	if err == nil {
@@ -103,6 +106,7 @@ func (s *Server) createAdminCRM(c echo.Context) error {
 	}
 
 	form.Kinds, form.RedirectURI = crmKindChoices(form.Kind), s.crmRedirectURI()
+	form.CallLog = newCallLogForm(form.Kind, callLogOf(in.Settings))
 	if ferr := s.fillCRMPhonebooks(c, &form, in.PhonebookID); ferr != nil {
 		return ferr
 	}
@@ -136,7 +140,7 @@ func (s *Server) updateAdminCRM(c echo.Context) error {
 	auth := crmAuthOf(c)
 	patch := crmconn.Patch{Name: &form.Name, BaseURL: &form.BaseURL, Auth: &auth, PhonebookID: &phonebookID, SyncEnabled: &form.SyncEnabled}
 	var v validation.Error
-	settings := crmSettingsOf(&v, c, string(conn.Kind))
+	settings := crmSettingsOf(&v, c, string(conn.Kind), conn.Settings.CallLog)
 	patch.Settings = &settings
 	patch.SyncIntervalSeconds = formInt(&v, c, "sync_interval_seconds")
 	err = v.Err()
@@ -146,6 +150,7 @@ func (s *Server) updateAdminCRM(c echo.Context) error {
 		}
 	}
 
+	form.Settings.CallLog = settings.CallLog
 	page, perr := s.crmDetail(c, &form)
 	if perr != nil {
 		return perr
@@ -160,7 +165,17 @@ func (s *Server) deleteAdminCRM(c echo.Context) error {
 		return err
 	}
 
-	if err := svc.Delete(c.Request().Context(), p.WorkspaceID, c.Param("id")); err != nil {
+	conn, err := svc.Get(c.Request().Context(), p.WorkspaceID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+
+	if !confirmed(c) {
+		return s.askConfirmation(c, "Delete "+conn.Name+"?",
+			"Deleting the CRM connection "+conn.Name+" deletes its credentials, its sync history and the state of its call logs. Call entries already in the CRM stay, and so do its phonebook and contacts.",
+			"Delete connection", "/admin/crm/"+conn.ID)
+	}
+	if err := svc.Delete(c.Request().Context(), p.WorkspaceID, conn.ID); err != nil {
 		return err
 	}
 	return adminRedirect(c, "/admin/crm?notice=deleted")
@@ -266,6 +281,10 @@ func (s *Server) crmDetail(c echo.Context, submitted *crmPage) (*adminPage, erro
 	if err := s.fillCRMPhonebooks(c, &form, phonebookID); err != nil {
 		return nil, err
 	}
+	form.CallLog = newCallLogForm(form.Kind, callLogOf(form.Settings))
+	if form.CallLog.FailedLogs, form.CallLog.MoreFailedLogs, err = s.countFailedCallLogs(c, conn.ID); err != nil {
+		return nil, err
+	}
 
 	status, err := s.crmSyncService().Status(ctx, p.WorkspaceID, conn.ID)
 	if err != nil {
@@ -313,16 +332,20 @@ func crmAuthOf(c echo.Context) crmconn.AuthConfig {
 
 // crmSettingsOf reads the settings of kind from the form: named fields
 // for HubSpot, Pipedrive and Salesforce, a JSON document for generic
-// connections, whose settings describe a whole REST API.
-func crmSettingsOf(v *validation.Error, c echo.Context, kind string) crmconn.Settings {
+// connections, whose settings describe a whole REST API. The call logging
+// fields go over storedCallLog, nil for a new connection.
+func crmSettingsOf(v *validation.Error, c echo.Context, kind string, storedCallLog *crmconn.CallLogSettings) crmconn.Settings {
 	form := crmFormOf(c)
 	switch crm.Kind(kind) {
 	case crm.KindHubSpot:
-		return crmconn.Settings{PortalID: form.Settings.PortalID, AppBaseURL: form.Settings.AppBaseURL}
+		return crmconn.Settings{PortalID: form.Settings.PortalID, AppBaseURL: form.Settings.AppBaseURL, CallLog: callLogSettingsOf(v, c, storedCallLog)}
 	case crm.KindPipedrive:
-		return crmconn.Settings{CompanyDomain: form.Settings.CompanyDomain}
+		return crmconn.Settings{CompanyDomain: form.Settings.CompanyDomain, CallLog: callLogSettingsOf(v, c, storedCallLog)}
 	case crm.KindSalesforce:
-		return crmconn.Settings{InstanceURL: form.Settings.InstanceURL, APIVersion: form.Settings.APIVersion, Objects: form.Settings.Objects}
+		return crmconn.Settings{
+			InstanceURL: form.Settings.InstanceURL, APIVersion: form.Settings.APIVersion, Objects: form.Settings.Objects,
+			CallLog: callLogSettingsOf(v, c, storedCallLog),
+		}
 	case crm.KindGeneric:
 		var settings crmconn.Settings
 		if strings.TrimSpace(form.GenericSettings) == "" {

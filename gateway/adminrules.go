@@ -72,6 +72,15 @@ func (s *Server) saveAdminRules(c echo.Context) error {
 		return err
 	}
 	rules := formRules(c)
+	if i, ok := deletedRule(c.FormValue("action"), len(rules)); ok && !confirmed(c) {
+		name := rules[i].Name
+		if name == "" {
+			name = fmt.Sprintf("rule %d", i+1)
+		}
+		return s.askConfirmation(c, "Delete "+name+"?",
+			fmt.Sprintf("Deleting rule %d, %q, saves the rules at once, with every other change made on the page.", i+1, name),
+			"Delete rule", "/admin/telephony/"+conn.ID+"/rules")
+	}
 	defaultRoute := telephony.Route{
 		Kind: telephony.TargetKind(c.FormValue("default_route.kind")), Target: strings.TrimSpace(c.FormValue("default_route.target")),
 	}
@@ -180,6 +189,14 @@ func applyRuleAction(rules []routing.Rule, action string) ([]routing.Rule, strin
 		return append(rules[:i], rules[i+1:]...), "rules", true
 	}
 	return rules, "rules", true
+}
+
+// deletedRule returns the index of the rule that action deletes, if it is
+// a delete of one of n rules.
+func deletedRule(action string, n int) (int, bool) {
+	verb, arg, _ := strings.Cut(action, ":")
+	i, err := strconv.Atoi(arg)
+	return i, verb == "delete" && err == nil && i >= 0 && i < n
 }
 
 // contactDisplayName returns the name to show for a contact: its display

@@ -83,7 +83,7 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sess, u, err := s.adminSession(c)
 		if errors.Is(err, errNoAdminSession) {
-			return adminRedirect(c, "/admin/sign-in?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+			return adminRedirect(c, signInURL(c))
 		}
 		if err != nil {
 			return err
@@ -102,6 +102,29 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 var errNoAdminSession = errors.New("no admin session")
+
+// signInURL returns the sign-in page that leads back to the page of the
+// request. A form posted after the session ended leads back to the page
+// that showed the form, named by the Referer header, because most form
+// paths serve no page. A request that carried a session cookie gets a
+// notice that the session ended.
+func signInURL(c echo.Context) string {
+	req := c.Request()
+	next := req.URL.RequestURI()
+	if req.Method != http.MethodGet {
+		if ref, err := url.Parse(req.Referer()); err == nil && ref.Host == req.Host && strings.HasPrefix(ref.Path, "/admin") {
+			next = ref.RequestURI()
+		}
+	}
+	query := url.Values{"next": {next}}
+	if cookie, err := c.Cookie(adminSessionCookie); err == nil && cookie.Value != "" {
+		query.Set("notice", "session-ended")
+		if req.Method != http.MethodGet {
+			query.Set("notice", "session-ended-form")
+		}
+	}
+	return "/admin/sign-in?" + query.Encode()
+}
 
 // adminSession returns the unexpired session of the request's cookie and
 // its user, who must be an enabled admin, or errNoAdminSession.

@@ -239,8 +239,18 @@ func (s *Server) updateAdminTelephony(c echo.Context) error {
 
 func (s *Server) deleteAdminTelephony(c echo.Context) error {
 	p := principalOf(c)
+	svc := s.telephonyConnections()
+	conn, err := svc.Get(c.Request().Context(), p.WorkspaceID, c.Param("id"))
+	if err != nil {
+		return err
+	}
 
-	if err := s.telephonyConnections().Delete(c.Request().Context(), p.WorkspaceID, c.Param("id")); err != nil {
+	if !confirmed(c) {
+		return s.askConfirmation(c, "Delete "+conn.Name+"?",
+			"Deleting the telephony connection "+conn.Name+" makes its webhooks fail with 404 at once, so calls to its numbers are no longer routed. Its calls stay listed.",
+			"Delete connection", "/admin/telephony/"+conn.ID)
+	}
+	if err := svc.Delete(c.Request().Context(), p.WorkspaceID, conn.ID); err != nil {
 		return err
 	}
 	return adminRedirect(c, "/admin/telephony?notice=deleted")

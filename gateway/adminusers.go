@@ -16,7 +16,7 @@ type usersPage struct {
 	Keys   []store.APIKey
 	Scopes []string
 	// NewUser holds the create form's values after an invalid submission.
-	NewUser struct{ Email, Name, Role, Extensions, Queues string }
+	NewUser struct{ Email, Name, Role, Extensions, ClientIdentities, Queues string }
 	KeyName string
 	// NewToken is the token of the key just created, shown this once.
 	NewToken string
@@ -52,14 +52,17 @@ func (s *Server) usersPage(c echo.Context) (*adminPage, error) {
 }
 
 // createAdminUser invites a user: an agent, by default, with the
-// extensions and queues that ring them.
+// extensions, softphone identities and queues that ring them.
 func (s *Server) createAdminUser(c echo.Context) error {
 	p := principalOf(c)
 
 	email, name, role, password := c.FormValue("email"), c.FormValue("name"), c.FormValue("role"), c.FormValue("password")
 	extensions, queues := splitForm(c.FormValue("extensions")), splitForm(c.FormValue("queues"))
+	identities := splitForm(c.FormValue("client_identities"))
 	u := store.User{WorkspaceID: p.WorkspaceID, Role: agents.RoleAgent}
-	err := applyUserRequest(&u, userRequest{Email: &email, Name: &name, Role: &role, Password: &password, Extensions: &extensions, Queues: &queues}, true)
+	err := applyUserRequest(&u, userRequest{
+		Email: &email, Name: &name, Role: &role, Password: &password, Extensions: &extensions, ClientIdentities: &identities, Queues: &queues,
+	}, true)
 	if err == nil {
 		if err = s.store.CreateUser(c.Request().Context(), &u); err == nil {
 			return adminRedirect(c, "/admin/users?notice=created")
@@ -73,11 +76,12 @@ func (s *Server) createAdminUser(c echo.Context) error {
 	data := page.Data.(*usersPage)
 	data.NewUser.Email, data.NewUser.Name, data.NewUser.Role = email, name, role
 	data.NewUser.Extensions, data.NewUser.Queues = c.FormValue("extensions"), c.FormValue("queues")
+	data.NewUser.ClientIdentities = c.FormValue("client_identities")
 	return s.renderAdminForm(c, "users.html", page, err)
 }
 
-// updateAdminUser saves one user's row: role, extensions, queues and
-// whether the user is disabled. An admin cannot demote or disable
+// updateAdminUser saves one user's row: role, extensions, softphone
+// identities, queues and whether the user is disabled. An admin cannot demote or disable
 // themselves here, so the admin who acts stays an admin and the workspace
 // keeps at least one.
 func (s *Server) updateAdminUser(c echo.Context) error {
@@ -90,7 +94,8 @@ func (s *Server) updateAdminUser(c echo.Context) error {
 	}
 	role, disabled := c.FormValue("role"), c.FormValue("disabled") == "on"
 	extensions, queues := splitForm(c.FormValue("extensions")), splitForm(c.FormValue("queues"))
-	req := userRequest{Role: &role, Disabled: &disabled, Extensions: &extensions, Queues: &queues}
+	identities := splitForm(c.FormValue("client_identities"))
+	req := userRequest{Role: &role, Disabled: &disabled, Extensions: &extensions, ClientIdentities: &identities, Queues: &queues}
 	if u.ID == p.UserID && (role != agents.RoleAdmin || disabled) {
 		err = newProblem(probConflict, "You cannot demote or disable yourself; ask another admin.")
 	} else if err = applyUserRequest(&u, req, false); err == nil {
@@ -130,8 +135,17 @@ func (s *Server) createAdminKey(c echo.Context) error {
 
 func (s *Server) revokeAdminKey(c echo.Context) error {
 	p := principalOf(c)
+	key, err := s.store.GetAPIKey(c.Request().Context(), p.WorkspaceID, c.Param("id"))
+	if err != nil {
+		return err
+	}
 
-	if err := s.revokeKey(c.Request().Context(), p.WorkspaceID, c.Param("id")); err != nil {
+	if !confirmed(c) {
+		return s.askConfirmation(c, "Revoke "+key.Name+"?",
+			"Revoking the API key "+key.Name+" makes every request that uses it fail with 401 at once. It cannot be undone.",
+			"Revoke key", "/admin/users#keys")
+	}
+	if err := s.revokeKey(c.Request().Context(), p.WorkspaceID, key.ID); err != nil {
 		return err
 	}
 	return adminRedirect(c, "/admin/users?notice=revoked#keys")

@@ -186,6 +186,10 @@ func (s *Server) adminRoutes() {
 
 	a.GET("/calls", s.listAdminCalls)
 	a.GET("/calls/:id", s.showAdminCall)
+	a.POST("/calls/:id/notes", s.saveAdminCallNotes)
+	a.POST("/call-logs/retry", s.retryFailedAdminCallLogs)
+	a.POST("/call-logs/:id/retry", s.retryAdminCallLog)
+	a.POST("/call-logs/:id/skip", s.skipAdminCallLog)
 
 	a.GET("/users", s.listAdminUsers)
 	a.POST("/users", s.createAdminUser)

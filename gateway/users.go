@@ -269,6 +269,8 @@ func checkRingTargets(v *validation.Error, field string, items []string) []strin
 			v.Add(name, "is longer than %d characters", maxRingTargetChars)
 		case strings.IndexFunc(item, unicode.IsControl) >= 0:
 			v.Add(name, "contains a control character")
+		case strings.IndexFunc(item, unicode.IsSpace) >= 0:
+			v.Add(name, "%q contains a space: providers name extensions, identities and queues without spaces", item)
 		case !seen[strings.ToLower(item)]:
 			seen[strings.ToLower(item)] = true
 			out = append(out, item)

@@ -22,6 +22,7 @@ func main() {
 	contacts, owners := fakecrm.Sample()
 	fmt.Printf("Fake HubSpot CRM on http://%s with %d contacts.\n", *listen, len(contacts))
 	fmt.Printf("In the admin UI: CRM → New CRM connection → HubSpot, token %s,\nAPI base URL http://%s.\n", fakecrm.Token, *listen)
+	fmt.Printf("Calls logged into it: curl -H 'Authorization: Bearer %s' http://%s/crm/v3/objects/calls\n", fakecrm.Token, *listen)
 	fmt.Printf("For OAuth instead: any client id and secret, authorize URL http://%s/oauth/authorize,\ntoken URL http://%s/oauth/v1/token.\n", *listen, *listen)
 
 	srv := &http.Server{Addr: *listen, Handler: fakecrm.New(contacts, owners), ReadHeaderTimeout: 10 * time.Second}

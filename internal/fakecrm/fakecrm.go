@@ -1,9 +1,10 @@
 // Package fakecrm is a HubSpot-shaped CRM for trying Switchboard and for
 // browser tests, served on loopback from memory. It serves the requests
 // of the HubSpot connector (crm/hubspot) in the shapes that connector
-// decodes: account details, contacts, their search, properties and
-// owners. Its OAuth 2.0 authorization-code flow approves every request at
-// once. It keeps no state on disk and checks nothing but the bearer token.
+// decodes: account details, contacts, their search, properties, owners
+// and the call engagements that call logging creates and updates. Its
+// OAuth 2.0 authorization-code flow approves every request at once. It
+// keeps no state on disk and checks nothing but the bearer token.
 package fakecrm
 
 import (
@@ -54,6 +55,7 @@ type CRM struct {
 	tokens   map[string]bool
 	codes    map[string]bool
 	modified time.Time
+	callLog  callsState
 }
 
 // New returns a fake holding contacts and owners, all last modified now.
@@ -92,6 +94,9 @@ func (f *CRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if f.serveCalls(w, r) {
+		return
+	}
 	switch {
 	case r.URL.Path == "/account-info/v3/details":
 		writeJSON(w, http.StatusOK, map[string]any{"portalId": PortalID, "timeZone": "UTC", "uiDomain": "app.hubspot.com"})
