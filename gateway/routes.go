@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -28,7 +30,7 @@ func (s *Server) routes() {
 	e.GET("/hooks/:provider/:connection_id/:hook", s.receiveWebhook)
 	e.POST("/hooks/:provider/:connection_id/:hook", s.receiveWebhook)
 
-	v1 := e.Group("/v1", s.requireAuth)
+	v1 := authenticated{group: e.Group("/v1"), auth: s.requireAuth}
 
 	read, write := requireScope(ScopeDirectoryRead), requireScope(ScopeDirectoryWrite)
 	v1.GET("/phonebooks", s.listPhonebooks, read)
@@ -130,6 +132,40 @@ func (s *Server) routes() {
 	v1.GET("/agents/me/calls", s.listMyCalls, agent)
 
 	s.adminRoutes()
+}
+
+// authenticated registers routes under a group's prefix with an
+// authentication middleware ahead of each route's own. echo's Group.Use, and
+// a middleware passed to Group, would register a catch-all 404 route for
+// the prefix, and the router prefers that route to its 405 for a known path
+// with another method.
+type authenticated struct {
+	group *echo.Group
+	auth  echo.MiddlewareFunc
+}
+
+func (a authenticated) add(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.group.Add(method, path, h, append([]echo.MiddlewareFunc{a.auth}, m...)...)
+}
+
+func (a authenticated) GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.add(http.MethodGet, path, h, m...)
+}
+
+func (a authenticated) POST(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.add(http.MethodPost, path, h, m...)
+}
+
+func (a authenticated) PUT(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.add(http.MethodPut, path, h, m...)
+}
+
+func (a authenticated) PATCH(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.add(http.MethodPatch, path, h, m...)
+}
+
+func (a authenticated) DELETE(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.add(http.MethodDelete, path, h, m...)
 }
 
 // adminRoutes declares the admin web UI under /admin: HTML pages for
