@@ -31,6 +31,9 @@ func (s *Server) routes() {
 	e.POST("/hooks/:provider/:connection_id/:hook", s.receiveWebhook)
 
 	v1 := authenticated{group: e.Group("/v1"), auth: s.requireAuth}
+	// The routes that embed related objects on request. Every other /v1
+	// route rejects the include parameter with a 400.
+	embedding := v1.acceptingInclude()
 
 	read, write := requireScope(ScopeDirectoryRead), requireScope(ScopeDirectoryWrite)
 	v1.GET("/phonebooks", s.listPhonebooks, read)
@@ -40,13 +43,13 @@ func (s *Server) routes() {
 	v1.DELETE("/phonebooks/:id", s.deletePhonebook, write)
 	v1.POST("/phonebooks/:id/contacts/batch", s.batchUpsertContacts, write)
 	v1.POST("/phonebooks/:id/contacts/import", s.importContacts, write)
-	v1.GET("/phonebooks/:id/contacts/by-external-id/:external_id", s.getContactByExternalID, read)
+	embedding.GET("/phonebooks/:id/contacts/by-external-id/:external_id", s.getContactByExternalID, read)
 
-	v1.GET("/contacts", s.listContacts, read)
+	embedding.GET("/contacts", s.listContacts, read)
 	v1.POST("/contacts", s.createContact, write)
-	v1.GET("/contacts/lookup", s.lookupContacts, read)
+	embedding.GET("/contacts/lookup", s.lookupContacts, read)
 	v1.GET("/contacts/deleted", s.listDeletedContacts, read)
-	v1.GET("/contacts/:id", s.getContact, read)
+	embedding.GET("/contacts/:id", s.getContact, read)
 	v1.PATCH("/contacts/:id", s.patchContact, write)
 	v1.PUT("/contacts/:id", s.replaceContact, write)
 	v1.DELETE("/contacts/:id", s.deleteContact, write)
@@ -64,8 +67,8 @@ func (s *Server) routes() {
 	v1.DELETE("/custom-fields/:name", s.deleteCustomField, requireScope(ScopeAdmin))
 
 	callsRead, callsWrite := requireScope(ScopeCallsRead), requireScope(ScopeCallsWrite)
-	v1.GET("/calls", s.listCalls, callsRead)
-	v1.GET("/calls/:id", s.getCall, callsRead)
+	embedding.GET("/calls", s.listCalls, callsRead)
+	embedding.GET("/calls/:id", s.getCall, callsRead)
 	v1.POST("/calls/:id/route", s.rerouteCall, callsWrite)
 	v1.POST("/telephony-connections/:id/routing/test", s.testRouting, requireScope(ScopeConnectionsRead))
 
@@ -135,17 +138,31 @@ func (s *Server) routes() {
 }
 
 // authenticated registers routes under a group's prefix with an
-// authentication middleware ahead of each route's own. echo's Group.Use, and
-// a middleware passed to Group, would register a catch-all 404 route for
-// the prefix, and the router prefers that route to its 405 for a known path
-// with another method.
+// authentication middleware ahead of each route's own, and rejectInclude
+// after them unless the routes read include themselves. echo's Group.Use,
+// and a middleware passed to Group, would register a catch-all 404 route
+// for the prefix, and the router prefers that route to its 405 for a known
+// path with another method.
 type authenticated struct {
 	group *echo.Group
 	auth  echo.MiddlewareFunc
+	// readsInclude marks routes whose handlers call parseInclude.
+	readsInclude bool
+}
+
+// acceptingInclude returns a copy of a for routes whose handlers read the
+// include parameter.
+func (a authenticated) acceptingInclude() authenticated {
+	a.readsInclude = true
+	return a
 }
 
 func (a authenticated) add(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
-	a.group.Add(method, path, h, append([]echo.MiddlewareFunc{a.auth}, m...)...)
+	middleware := append([]echo.MiddlewareFunc{a.auth}, m...)
+	if !a.readsInclude {
+		middleware = append(middleware, rejectInclude)
+	}
+	a.group.Add(method, path, h, middleware...)
 }
 
 func (a authenticated) GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
