@@ -58,7 +58,7 @@ func TestWebhookDeliveriesStateFilter(t *testing.T) {
 func TestWebhookDeliveriesUnknownState(t *testing.T) {
 	ws, sub := setupDeliveredPhonebooks(t)
 
-	p := ws.admin(t).get("/v1/webhooks/" + sub.ID + "/deliveries?state=done").problem(t, http.StatusBadRequest)
+	p := ws.admin(t).get("/v1/webhooks/"+sub.ID+"/deliveries?state=done").problem(t, http.StatusBadRequest)
 
 	require.Contains(t, p.Detail, `"done" is not a delivery state`)
 }
@@ -73,7 +73,7 @@ func TestWebhookEventsCreatedSince(t *testing.T) {
 	require.NoError(t, err)
 
 	var page listResponse[recordedEvent]
-	cl.get("/v1/webhook-events?limit=2&created_since=" + url.QueryEscape(oldest.Format(time.RFC3339Nano))).decode(t, http.StatusOK, &page)
+	cl.get("/v1/webhook-events?limit=2&created_since="+url.QueryEscape(oldest.Format(time.RFC3339Nano))).decode(t, http.StatusOK, &page)
 	require.Len(t, page.Data, 2)
 	require.True(t, page.HasMore)
 	var rest listResponse[recordedEvent]
@@ -82,7 +82,7 @@ func TestWebhookEventsCreatedSince(t *testing.T) {
 
 	var none listResponse[recordedEvent]
 	future := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
-	cl.get("/v1/webhook-events?created_since=" + future).decode(t, http.StatusOK, &none)
+	cl.get("/v1/webhook-events?created_since="+future).decode(t, http.StatusOK, &none)
 	require.Empty(t, none.Data)
 }
 
