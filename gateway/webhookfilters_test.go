@@ -20,7 +20,7 @@ type recordedEvent struct {
 }
 
 // setupDeliveredPhonebooks creates three phonebooks on a server whose
-// subscriber answers 200, and waits until the three events are delivered.
+// subscriber responds 200, and waits until the three events are delivered.
 func setupDeliveredPhonebooks(t *testing.T) (*webhookServer, webhookSecretView) {
 	t.Helper()
 	ws := newWebhookServer(t, testdb.Open(t, store.SQLite), 0)
