@@ -114,17 +114,9 @@ func (s *Server) getContact(c echo.Context) error {
 		return err
 	}
 
-	views, err := s.viewContactsWith(ctx, p.WorkspaceID, []store.Contact{contact}, includes)
+	view, err := s.viewContactDetail(ctx, p.WorkspaceID, contact, includes)
 	if err != nil {
 		return err
-	}
-	view := views[0]
-	if includes[includeCalls] {
-		calls, err := s.recentCalls(ctx, p.WorkspaceID, contact.ID)
-		if err != nil {
-			return err
-		}
-		view.Calls = &calls
 	}
 	return c.JSON(http.StatusOK, view)
 }
@@ -172,33 +164,57 @@ func (s *Server) deleteContact(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// getContactByExternalID returns the contact of a phonebook with the
+// external id, with its phonebook and recent calls when include names
+// them, as getContact does.
 func (s *Server) getContactByExternalID(c echo.Context) error {
 	p := principalOf(c)
+	ctx := c.Request().Context()
 	externalID := pathParam(c, "external_id")
-
-	contact, err := s.directory.GetContactByExternalID(c.Request().Context(), p.WorkspaceID, c.Param("id"), externalID)
+	includes, err := parseInclude(c, includePhonebook, includeCalls)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, viewContact(contact))
+
+	contact, err := s.directory.GetContactByExternalID(ctx, p.WorkspaceID, c.Param("id"), externalID)
+	if err != nil {
+		return err
+	}
+
+	view, err := s.viewContactDetail(ctx, p.WorkspaceID, contact, includes)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, view)
 }
 
 // lookupContacts finds contacts by phone, email or external_id, oldest
-// first. Routing picks the first of several contacts sharing a number.
+// first, with their phonebooks when include names them. Routing picks
+// the first of several contacts sharing a number.
 func (s *Server) lookupContacts(c echo.Context) error {
 	p := principalOf(c)
+	ctx := c.Request().Context()
 	query := directory.LookupQuery{
 		Phone:       phoneParam(c.QueryParam("phone")),
 		Email:       c.QueryParam("email"),
 		ExternalID:  c.QueryParam("external_id"),
 		PhonebookID: c.QueryParam("phonebook_id"),
 	}
+	includes, err := parseInclude(c, includePhonebook)
+	if err != nil {
+		return err
+	}
 
-	contacts, err := s.directory.LookupContacts(c.Request().Context(), p.WorkspaceID, query)
+	contacts, err := s.directory.LookupContacts(ctx, p.WorkspaceID, query)
 	if err != nil {
 		return asQueryProblem(err)
 	}
-	return c.JSON(http.StatusOK, listResponse[contactView]{Data: viewContacts(contacts)})
+
+	views, err := s.viewContactsWith(ctx, p.WorkspaceID, contacts, includes)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, listResponse[contactDetailView]{Data: views})
 }
 
 func (s *Server) batchUpsertContacts(c echo.Context) error {

@@ -24,17 +24,14 @@ const (
 // through all of them.
 const includedCallsLimit = 10
 
-// parseInclude reads the comma-separated include parameter. A value not in
-// allowed is a 400 problem listing the allowed values, and calls without
-// the calls:read scope is a 403, because it would show calls.
+// parseInclude reads the include parameter: comma-separated values, and
+// a repeated parameter adds its values, so include=a&include=b is
+// include=a,b. A value not in allowed is a 400 problem listing the allowed
+// values, and calls without the calls:read scope is a 403, because it
+// would show calls.
 func parseInclude(c echo.Context, allowed ...string) (map[string]bool, error) {
 	includes := map[string]bool{}
-	raw := c.QueryParam("include")
-	if raw == "" {
-		return includes, nil
-	}
-	for _, value := range strings.Split(raw, ",") {
-		value = strings.TrimSpace(value)
+	for _, value := range includeValues(c) {
 		if !slices.Contains(allowed, value) {
 			return nil, queryProblem("include", "has %q, which this endpoint cannot include; allowed values: %s", value, strings.Join(allowed, ", "))
 		}
@@ -46,13 +43,40 @@ func parseInclude(c echo.Context, allowed ...string) (map[string]bool, error) {
 	return includes, nil
 }
 
-// withInclude adds the include parameter of the request to a next_url, so
+// includeValues returns the values of every include parameter of the
+// request, split at commas, with blanks dropped.
+func includeValues(c echo.Context) []string {
+	var values []string
+	for _, raw := range c.QueryParams()["include"] {
+		for _, value := range strings.Split(raw, ",") {
+			if value = strings.TrimSpace(value); value != "" {
+				values = append(values, value)
+			}
+		}
+	}
+	return values
+}
+
+// rejectInclude returns a 400 for a request with an include parameter. It
+// runs on every /v1 route whose handler does not read include, so a client
+// can tell "not supported here" from "nothing to embed".
+func rejectInclude(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, sent := c.QueryParams()["include"]; sent {
+			return queryProblem("include", "is not supported by this endpoint, which embeds no related objects; remove the parameter")
+		}
+		return next(c)
+	}
+}
+
+// withInclude adds the include values of the request to a next_url, so
 // the following pages embed the same objects.
 func withInclude(c echo.Context, nextURL string) string {
-	if nextURL == "" || c.QueryParam("include") == "" {
+	values := includeValues(c)
+	if nextURL == "" || len(values) == 0 {
 		return nextURL
 	}
-	return nextURL + "&" + url.Values{"include": {c.QueryParam("include")}}.Encode()
+	return nextURL + "&" + url.Values{"include": {strings.Join(values, ",")}}.Encode()
 }
 
 // contactDetailView is a contact with the related objects include asked
@@ -92,6 +116,24 @@ func (s *Server) viewContactsWith(ctx context.Context, workspaceID string, conta
 		}
 	}
 	return views, nil
+}
+
+// viewContactDetail returns the view of one contact with the related
+// objects includes names.
+func (s *Server) viewContactDetail(ctx context.Context, workspaceID string, contact store.Contact, includes map[string]bool) (contactDetailView, error) {
+	views, err := s.viewContactsWith(ctx, workspaceID, []store.Contact{contact}, includes)
+	if err != nil {
+		return contactDetailView{}, err
+	}
+	view := views[0]
+	if includes[includeCalls] {
+		calls, err := s.recentCalls(ctx, workspaceID, contact.ID)
+		if err != nil {
+			return contactDetailView{}, err
+		}
+		view.Calls = &calls
+	}
+	return view, nil
 }
 
 // recentCalls returns the views of the most recent calls matched to the

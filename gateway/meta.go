@@ -48,8 +48,9 @@ var objectTypes = []objectType{
 
 // operationView is one API operation of an object type.
 type operationView struct {
-	// Kind is the verb that starts the operationId, such as list, get,
-	// create, update, replace, delete, lookup or batchUpsert.
+	// Name is the operationId, unique in the API and stable.
+	Name string `json:"name"`
+	// Kind is one of the operation kinds, such as list or action.
 	Kind        string `json:"kind"`
 	OperationID string `json:"operation_id"`
 	Method      string `json:"method"`
@@ -71,9 +72,12 @@ type objectTypeView struct {
 type fieldView struct {
 	Name string `json:"name"`
 	// Type is the JSON type; Format refines it, such as date-time or email.
-	Type     string `json:"type"`
-	Format   string `json:"format,omitempty"`
-	Nullable bool   `json:"nullable"`
+	Type   string `json:"type"`
+	Format string `json:"format,omitempty"`
+	// ItemType and ItemFormat describe the items of an array field.
+	ItemType   string `json:"item_type,omitempty"`
+	ItemFormat string `json:"item_format,omitempty"`
+	Nullable   bool   `json:"nullable"`
 	// Required means a create request must send the field.
 	Required    bool   `json:"required"`
 	ReadOnly    bool   `json:"read_only"`
@@ -170,7 +174,7 @@ func viewObjectType(doc *openapi3.T, t objectType) objectTypeView {
 		for method, op := range item.Operations() {
 			if slices.Contains(op.Tags, t.Tag) {
 				view.Operations = append(view.Operations, operationView{
-					Kind: operationKind(op.OperationID), OperationID: op.OperationID,
+					Name: op.OperationID, Kind: operationKind(op.OperationID), OperationID: op.OperationID,
 					Method: method, Path: path, Summary: op.Summary, Scope: operationScope(op),
 				})
 			}
@@ -183,18 +187,26 @@ func viewObjectType(doc *openapi3.T, t objectType) objectTypeView {
 	return view
 }
 
-// operationKind returns the verb that starts an operationId: list for
-// listContacts, and batchUpsert for batchUpsertContacts.
+// operationKinds maps the verb that starts an operationId to the kind of
+// the operation. Every other verb, such as test, import or signIn's sign,
+// is an action.
+var operationKinds = map[string]string{
+	"list": "list", "get": "get", "create": "create", "update": "update", "patch": "update",
+	"replace": "replace", "delete": "delete", "search": "search", "lookup": "lookup",
+}
+
+// operationKind returns the kind of an operation from the verb that starts
+// its operationId: list for listContacts, update for patchContact and
+// action for batchUpsertContacts.
 func operationKind(operationID string) string {
-	end := strings.IndexFunc(operationID, unicode.IsUpper)
-	if end < 0 {
-		return operationID
+	verb := operationID
+	if end := strings.IndexFunc(operationID, unicode.IsUpper); end >= 0 {
+		verb = operationID[:end]
 	}
-	kind := operationID[:end]
-	if rest := operationID[end:]; kind == "batch" && strings.HasPrefix(rest, "Upsert") {
-		return "batchUpsert"
+	if kind, ok := operationKinds[verb]; ok {
+		return kind
 	}
-	return kind
+	return "action"
 }
 
 // operationScope returns the scope op documents, "" when it needs none.
@@ -242,6 +254,10 @@ func schemaFields(doc *openapi3.T, t objectType) []fieldView {
 		}
 		f.Type, f.Nullable = schemaType(schema)
 		f.Format = schema.Format
+		if schema.Items != nil && schema.Items.Value != nil {
+			f.ItemType, _ = schemaType(schema.Items.Value)
+			f.ItemFormat = schema.Items.Value.Format
+		}
 		for _, v := range schema.Enum {
 			if text, ok := v.(string); ok {
 				f.AllowedValues = append(f.AllowedValues, text)

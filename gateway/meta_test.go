@@ -77,7 +77,7 @@ func TestMetaObjectTypes(t *testing.T) {
 		}
 	}
 	require.Contains(t, contacts.Operations, operationView{
-		Kind: "get", OperationID: "getContact", Method: "GET", Path: "/v1/contacts/{id}", Summary: "Get a contact", Scope: ScopeDirectoryRead,
+		Name: "getContact", Kind: "get", OperationID: "getContact", Method: "GET", Path: "/v1/contacts/{id}", Summary: "Get a contact", Scope: ScopeDirectoryRead,
 	})
 
 	var fields listResponse[fieldView]
@@ -156,4 +156,52 @@ func TestIncludeRelatedObjects(t *testing.T) {
 		directoryOnly := bearer(ts.newKey(t, ts.Workspace.ID, ScopeDirectoryRead))
 		c.send(http.MethodGet, "/v1/contacts/"+ann.ID+"?include=calls", "", "Authorization", directoryOnly).problem(t, http.StatusForbidden)
 	})
+}
+
+func TestMetaOperationNamesUnique(t *testing.T) {
+	ts := newTestServer(t, testdb.Open(t, store.SQLite))
+	c := newSpecClient(t, ts)
+
+	var types listResponse[objectTypeView]
+	resp := c.send(http.MethodGet, "/v1/meta/object-types", "", "Authorization", bearer(ts.AdminKey))
+	require.NoError(t, json.Unmarshal(resp.Body, &types))
+
+	kinds := []string{"list", "get", "create", "update", "replace", "delete", "search", "lookup", "action"}
+	for _, ot := range types.Data {
+		names := map[string]bool{}
+		for _, op := range ot.Operations {
+			require.False(t, names[op.Name], "type %s lists %s twice", ot.Name, op.Name)
+			names[op.Name] = true
+			require.Contains(t, kinds, op.Kind, "operation %s", op.Name)
+		}
+	}
+}
+
+func TestMetaOperationKind(t *testing.T) {
+	tests := []struct{ operationID, kind string }{
+		{"listWebhookDeliveries", "list"},
+		{"getContactByExternalID", "get"},
+		{"patchContact", "update"},
+		{"replaceContact", "replace"},
+		{"lookupContacts", "lookup"},
+		{"signIn", "action"},
+		{"batchUpsertContacts", "action"},
+		{"redeliverWebhookEvents", "action"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.kind, operationKind(tt.operationID), tt.operationID)
+	}
+}
+
+func TestMetaArrayItemType(t *testing.T) {
+	ts := newTestServer(t, testdb.Open(t, store.SQLite))
+	c := newSpecClient(t, ts)
+
+	var fields listResponse[fieldView]
+	resp := c.send(http.MethodGet, "/v1/meta/object-types/contacts/fields", "", "Authorization", bearer(ts.AdminKey))
+	require.NoError(t, json.Unmarshal(resp.Body, &fields))
+
+	require.Equal(t, "string", metaField(fields.Data, "emails").ItemType)
+	require.Equal(t, "object", metaField(fields.Data, "phone_numbers").ItemType)
+	require.Empty(t, metaField(fields.Data, "first_name").ItemType)
 }

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -28,7 +30,10 @@ func (s *Server) routes() {
 	e.GET("/hooks/:provider/:connection_id/:hook", s.receiveWebhook)
 	e.POST("/hooks/:provider/:connection_id/:hook", s.receiveWebhook)
 
-	v1 := e.Group("/v1", s.requireAuth)
+	v1 := authenticated{group: e.Group("/v1"), auth: s.requireAuth}
+	// The routes that embed related objects on request. Every other /v1
+	// route rejects the include parameter with a 400.
+	embedding := v1.acceptingInclude()
 
 	read, write := requireScope(ScopeDirectoryRead), requireScope(ScopeDirectoryWrite)
 	v1.GET("/phonebooks", s.listPhonebooks, read)
@@ -38,13 +43,13 @@ func (s *Server) routes() {
 	v1.DELETE("/phonebooks/:id", s.deletePhonebook, write)
 	v1.POST("/phonebooks/:id/contacts/batch", s.batchUpsertContacts, write)
 	v1.POST("/phonebooks/:id/contacts/import", s.importContacts, write)
-	v1.GET("/phonebooks/:id/contacts/by-external-id/:external_id", s.getContactByExternalID, read)
+	embedding.GET("/phonebooks/:id/contacts/by-external-id/:external_id", s.getContactByExternalID, read)
 
-	v1.GET("/contacts", s.listContacts, read)
+	embedding.GET("/contacts", s.listContacts, read)
 	v1.POST("/contacts", s.createContact, write)
-	v1.GET("/contacts/lookup", s.lookupContacts, read)
+	embedding.GET("/contacts/lookup", s.lookupContacts, read)
 	v1.GET("/contacts/deleted", s.listDeletedContacts, read)
-	v1.GET("/contacts/:id", s.getContact, read)
+	embedding.GET("/contacts/:id", s.getContact, read)
 	v1.PATCH("/contacts/:id", s.patchContact, write)
 	v1.PUT("/contacts/:id", s.replaceContact, write)
 	v1.DELETE("/contacts/:id", s.deleteContact, write)
@@ -62,8 +67,8 @@ func (s *Server) routes() {
 	v1.DELETE("/custom-fields/:name", s.deleteCustomField, requireScope(ScopeAdmin))
 
 	callsRead, callsWrite := requireScope(ScopeCallsRead), requireScope(ScopeCallsWrite)
-	v1.GET("/calls", s.listCalls, callsRead)
-	v1.GET("/calls/:id", s.getCall, callsRead)
+	embedding.GET("/calls", s.listCalls, callsRead)
+	embedding.GET("/calls/:id", s.getCall, callsRead)
 	v1.PATCH("/calls/:id", s.patchCall, callsWrite)
 	v1.POST("/calls/:id/route", s.rerouteCall, callsWrite)
 	// The CRM logs of calls share the calls scopes.
@@ -137,6 +142,54 @@ func (s *Server) routes() {
 	v1.GET("/agents/me/calls", s.listMyCalls, agent)
 
 	s.adminRoutes()
+}
+
+// authenticated registers routes under a group's prefix with an
+// authentication middleware ahead of each route's own, and rejectInclude
+// after them unless the routes read include themselves. echo's Group.Use,
+// and a middleware passed to Group, would register a catch-all 404 route
+// for the prefix, and the router prefers that route to its 405 for a known
+// path with another method.
+type authenticated struct {
+	group *echo.Group
+	auth  echo.MiddlewareFunc
+	// readsInclude marks routes whose handlers call parseInclude.
+	readsInclude bool
+}
+
+// acceptingInclude returns a copy of a for routes whose handlers read the
+// include parameter.
+func (a authenticated) acceptingInclude() authenticated {
+	a.readsInclude = true
+	return a
+}
+
+func (a authenticated) add(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	middleware := append([]echo.MiddlewareFunc{a.auth}, m...)
+	if !a.readsInclude {
+		middleware = append(middleware, rejectInclude)
+	}
+	a.group.Add(method, path, h, middleware...)
+}
+
+func (a authenticated) GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.add(http.MethodGet, path, h, m...)
+}
+
+func (a authenticated) POST(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.add(http.MethodPost, path, h, m...)
+}
+
+func (a authenticated) PUT(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.add(http.MethodPut, path, h, m...)
+}
+
+func (a authenticated) PATCH(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.add(http.MethodPatch, path, h, m...)
+}
+
+func (a authenticated) DELETE(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	a.add(http.MethodDelete, path, h, m...)
 }
 
 // adminRoutes declares the admin web UI under /admin: HTML pages for

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -14,6 +16,9 @@ import (
 	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
 )
+
+// deliveryStates are the values of the state filter of the delivery log.
+var deliveryStates = []string{store.DeliveryPending, store.DeliverySucceeded, store.DeliveryFailed}
 
 // Lists of the webhook API that page with a cursor.
 const (
@@ -277,12 +282,16 @@ func (s *Server) listWebhookDeliveries(c echo.Context) error {
 		return err
 	}
 	id := c.Param("id")
-	pc, limit, err := s.webhookListing(c, cursorWebhookDeliveries, p.WorkspaceID, map[string]string{"subscription_id": id})
+	state := c.QueryParam("state")
+	if state != "" && !slices.Contains(deliveryStates, state) {
+		return queryProblem("state", "%q is not a delivery state; use one of %s", state, strings.Join(deliveryStates, ", "))
+	}
+	pc, limit, err := s.webhookListing(c, cursorWebhookDeliveries, p.WorkspaceID, map[string]string{"subscription_id": id, "state": state})
 	if err != nil {
 		return err
 	}
 
-	page, hasMore, err := svc.Deliveries(c.Request().Context(), p.WorkspaceID, id, pc.after(), limit)
+	page, hasMore, err := svc.Deliveries(c.Request().Context(), p.WorkspaceID, id, pc.Filters["state"], pc.after(), limit)
 	if err != nil {
 		return err
 	}
@@ -358,12 +367,21 @@ func (s *Server) listWebhookEvents(c echo.Context) error {
 	if eventType != "" && !slices.Contains(webhooks.EventTypes, webhooks.EventType(eventType)) {
 		return queryProblem("type", "%q is not an event type", eventType)
 	}
-	pc, limit, err := s.webhookListing(c, cursorWebhookEvents, p.WorkspaceID, map[string]string{"type": eventType})
+	filters := map[string]string{"type": eventType}
+	if raw := c.QueryParam("created_since"); raw != "" {
+		since, err := parseTime(raw)
+		if err != nil {
+			return queryProblem("created_since", "%v", err)
+		}
+		filters["created_since"] = strconv.FormatInt(since.UnixMilli(), 10)
+	}
+	pc, limit, err := s.webhookListing(c, cursorWebhookEvents, p.WorkspaceID, filters)
 	if err != nil {
 		return err
 	}
 
-	events, hasMore, err := svc.Events(c.Request().Context(), p.WorkspaceID, webhooks.EventType(eventType), pc.after(), limit)
+	filter := webhooks.EventFilter{Type: webhooks.EventType(pc.Filters["type"]), CreatedSince: millisParam(pc.Filters["created_since"])}
+	events, hasMore, err := svc.Events(c.Request().Context(), p.WorkspaceID, filter, pc.after(), limit)
 	if err != nil {
 		return err
 	}
@@ -381,7 +399,8 @@ func (s *Server) listWebhookEvents(c echo.Context) error {
 }
 
 // webhookListing reads limit and cursor of a list whose filters are fixed
-// by the request; a cursor of other filters is invalid.
+// by the first request. A cursor of other filters is invalid. The caller
+// reads the filters from the returned cursor.
 func (s *Server) webhookListing(c echo.Context, list, workspaceID string, filters map[string]string) (pageCursor, int, error) {
 	limit, err := parseLimit(c.QueryParam("limit"))
 	if err != nil {
@@ -397,7 +416,9 @@ func (s *Server) webhookListing(c echo.Context, list, workspaceID string, filter
 		return pageCursor{}, 0, err
 	}
 	for name, value := range filters {
-		if pc.Filters[name] != value {
+		// A filter left out of a request with a cursor keeps the cursor's
+		// value, so next_url, which carries only cursor and limit, works.
+		if value != "" && pc.Filters[name] != value {
 			return pageCursor{}, 0, queryProblem("cursor", "belongs to another listing; start again without a cursor")
 		}
 	}

@@ -118,6 +118,9 @@ type WebhookDeliveryQuery struct {
 	SubscriptionID string
 	// Since keeps only deliveries created at or after it when not nil.
 	Since *UnixMilli
+	// State keeps only deliveries in this state (DeliveryPending,
+	// DeliverySucceeded or DeliveryFailed) when not empty.
+	State string
 	After *Keyset
 	// Desc lists newest first; otherwise oldest first.
 	Desc  bool
@@ -135,6 +138,10 @@ func (q *Queries) ListWebhookDeliveries(ctx context.Context, dq WebhookDeliveryQ
 	if dq.Since != nil {
 		where = append(where, `created_at >= ?`)
 		args = append(args, *dq.Since)
+	}
+	if dq.State != "" {
+		where = append(where, `state = ?`)
+		args = append(args, dq.State)
 	}
 
 	clauses, args := pageQuery(where, args, "created_at", dq.After, dq.Desc, dq.Limit)

@@ -179,9 +179,11 @@ func (q *Queries) GetWebhookEvent(ctx context.Context, workspaceID, id string) (
 type WebhookEventQuery struct {
 	WorkspaceID string
 	// Type keeps only events of this type when not empty.
-	Type  string
-	After *Keyset
-	Limit int
+	Type string
+	// CreatedSince keeps only events created at or after it when not nil.
+	CreatedSince *UnixMilli
+	After        *Keyset
+	Limit        int
 }
 
 // ListWebhookEvents returns up to eq.Limit events newest first, ordered by
@@ -195,6 +197,10 @@ func (q *Queries) ListWebhookEvents(ctx context.Context, eq WebhookEventQuery) (
 	if eq.Type != "" {
 		where = append(where, `type = ?`)
 		args = append(args, eq.Type)
+	}
+	if eq.CreatedSince != nil {
+		where = append(where, `created_at >= ?`)
+		args = append(args, *eq.CreatedSince)
 	}
 
 	clauses, args := pageQuery(where, args, "created_at", eq.After, true, eq.Limit)

@@ -356,3 +356,47 @@ func TestWebhookEventRolledBackWithTransaction(t *testing.T) {
 		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 }
+
+func TestListWebhookDeliveriesByState(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, s *store.Store) {
+		f := setupWebhooks(t, s)
+		_, pending := f.event(t, f.ws, f.sub.ID, "call.ended", 1_700_000_000_000)
+		_, failed := f.event(t, f.ws, f.sub.ID, "call.ended", 1_700_000_000_001)
+		failed.State = store.DeliveryFailed
+		require.NoError(t, s.UpdateWebhookDelivery(f.ctx, &failed))
+
+		gotFailed, _, err := s.ListWebhookDeliveries(f.ctx, store.WebhookDeliveryQuery{
+			WorkspaceID: f.ws, SubscriptionID: f.sub.ID, State: store.DeliveryFailed, Limit: 10,
+		})
+		require.NoError(t, err)
+		gotPending, _, err := s.ListWebhookDeliveries(f.ctx, store.WebhookDeliveryQuery{
+			WorkspaceID: f.ws, SubscriptionID: f.sub.ID, State: store.DeliveryPending, Limit: 10,
+		})
+		require.NoError(t, err)
+
+		require.Equal(t, []string{failed.ID}, deliveryIDs(gotFailed))
+		require.Equal(t, []string{pending.ID}, deliveryIDs(gotPending))
+	})
+}
+
+func TestListWebhookEventsCreatedSince(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, s *store.Store) {
+		f := setupWebhooks(t, s)
+		var ids []string
+		for i := range 4 {
+			e, _ := f.event(t, f.ws, f.sub.ID, "call.ended", int64(1_700_000_000_000+i))
+			ids = append(ids, e.ID)
+		}
+		since := store.Millis(time.UnixMilli(1_700_000_000_002))
+
+		events, more, err := s.ListWebhookEvents(f.ctx, store.WebhookEventQuery{WorkspaceID: f.ws, CreatedSince: &since, Limit: 10})
+
+		require.NoError(t, err)
+		require.False(t, more)
+		got := make([]string, len(events))
+		for i, e := range events {
+			got[i] = e.ID
+		}
+		require.Equal(t, []string{ids[3], ids[2]}, got, "newest first, from since on")
+	})
+}

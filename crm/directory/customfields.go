@@ -76,9 +76,10 @@ func (s *Service) ListCustomFields(ctx context.Context, workspaceID string) ([]s
 }
 
 // CreateCustomField validates in and adds the field to the workspace. The
-// field must hold for the contacts already stored: when some contact has a
+// field must hold for the contacts already stored. When some contact has a
 // value of another type under the name, or lacks a value while the field is
-// required, the error wraps store.ErrConflict and counts them. Fix those
+// required, the error wraps store.ErrConflict. It counts those contacts per
+// cause and names one with its value. Fix those
 // contacts first (a batch upsert or an import sets the value on many at
 // once), then create the field.
 func (s *Service) CreateCustomField(ctx context.Context, workspaceID string, in CustomFieldInput) (store.CustomField, error) {
@@ -218,20 +219,17 @@ func (s *Service) checkStoredContacts(ctx context.Context, q *store.Queries, wor
 	if err != nil {
 		return err
 	}
-	fields := []store.CustomField{f}
-
-	bad, example := 0, ""
+	faults := map[valueFault]*faultExample{}
 	for after := ""; ; {
 		page, err := q.ExtraDataOf(ctx, workspaceID, after, storedContactsPage)
 		if err != nil {
 			return err
 		}
 		for i, raw := range page.ExtraData {
-			var v validation.Error
-			checkCustomValues(&v, raw, fields, region)
-			if v.Err() != nil {
-				bad++
-				example = page.IDs[i]
+			values, _ := decodeObjectOrNil(raw)
+			value, present := values[f.Name]
+			if _, fault := judgeValue(f, value, present, region); fault != faultNone {
+				faults[fault] = countFault(faults[fault], page.IDs[i], value)
 			}
 		}
 		if len(page.IDs) < storedContactsPage {
@@ -240,13 +238,58 @@ func (s *Service) checkStoredContacts(ctx context.Context, q *store.Queries, wor
 		after = page.IDs[len(page.IDs)-1]
 	}
 
-	if bad == 0 {
+	if len(faults) == 0 {
 		return nil
 	}
-	what := "have a value of another type than " + describeType(f)
-	if f.Required {
-		what = "lack a value of type " + describeType(f)
+	var causes []string
+	for _, fault := range []valueFault{faultMissing, faultType, faultNotAllowed, faultRange} {
+		if ex := faults[fault]; ex != nil {
+			causes = append(causes, ex.describe(f, fault))
+		}
 	}
-	return fmt.Errorf("custom field %s: %d stored contacts, such as %s, %s under extra_data.%s; set a valid value on them first: %w",
-		f.Name, bad, example, what, f.Name, store.ErrConflict)
+	return fmt.Errorf("custom field %s would reject stored contacts under extra_data.%s: %s; set valid values on them first: %w",
+		f.Name, f.Name, strings.Join(causes, "; "), store.ErrConflict)
+}
+
+// faultExample counts the stored contacts with one kind of fault and keeps
+// the first of them with its value.
+type faultExample struct {
+	count     int
+	contactID string
+	value     any
+}
+
+func countFault(ex *faultExample, contactID string, value any) *faultExample {
+	if ex == nil {
+		return &faultExample{count: 1, contactID: contactID, value: value}
+	}
+	ex.count++
+	return ex
+}
+
+// describe returns how many contacts have the fault and names the example
+// with its value, such as `2 stored contacts have a value not in the
+// allowed values, such as ct_1 with "gold"`.
+func (ex *faultExample) describe(f store.CustomField, fault valueFault) string {
+	var singular, plural string
+	switch fault {
+	case faultMissing:
+		singular, plural = "lacks a value", "lack a value"
+	case faultNotAllowed:
+		singular, plural = "has a value not in the allowed values", "have a value not in the allowed values"
+	case faultRange:
+		singular, plural = "has a number out of range", "have a number out of range"
+	default:
+		singular = "has a value that is not " + describeType(f)
+		plural = "have a value that is not " + describeType(f)
+	}
+
+	example := ex.contactID
+	if fault != faultMissing {
+		example += " with " + describeValue(ex.value)
+	}
+	if ex.count == 1 {
+		return fmt.Sprintf("1 stored contact %s: %s", singular, example)
+	}
+	return fmt.Sprintf("%d stored contacts %s, such as %s", ex.count, plural, example)
 }

@@ -90,7 +90,8 @@ func normalizeContact(in ContactInput, rules contactRules, phonebookID string) (
 	}
 	c.ExtraData = normalizeExtraData(&v, in.ExtraData)
 	if c.ExtraData != nil {
-		checkCustomValues(&v, c.ExtraData, rules.fields, rules.region)
+		c.ExtraData = normalizeCustomValues(&v, c.ExtraData, rules.fields, rules.region)
+		checkExtraDataSize(&v, c.ExtraData)
 	}
 	if err := v.Err(); err != nil {
 		return store.Contact{}, err
@@ -242,11 +243,21 @@ func normalizeExtraData(v *validation.Error, raw json.RawMessage) json.RawMessag
 		v.Add("extra_data", "cannot be encoded: %v", err)
 		return nil
 	}
-	if len(canonical) > MaxExtraDataBytes {
-		v.Add("extra_data", "is %d bytes as compact JSON; the limit is %d", len(canonical), MaxExtraDataBytes)
+	if !checkExtraDataSize(v, canonical) {
 		return nil
 	}
 	return canonical
+}
+
+// checkExtraDataSize records an error and returns false when extraData is
+// over MaxExtraDataBytes. It runs again after custom values are
+// normalized, because 1e18 grows to 19 digits.
+func checkExtraDataSize(v *validation.Error, extraData json.RawMessage) bool {
+	if len(extraData) > MaxExtraDataBytes {
+		v.Add("extra_data", "is %d bytes as compact JSON; the limit is %d", len(extraData), MaxExtraDataBytes)
+		return false
+	}
+	return true
 }
 
 // inputOf returns the writable fields of c as a ContactInput, the document

@@ -190,7 +190,7 @@ func TestDeliverySignedAndLogged(t *testing.T) {
 		require.Equal(t, "call.ringing", body["type"])
 		require.Equal(t, map[string]any{"id": "call_1", "status": "ringing"}, body["data"])
 
-		page, _, err := f.service.Deliveries(f.ctx, f.ws, sub.ID, nil, 10)
+		page, _, err := f.service.Deliveries(f.ctx, f.ws, sub.ID, "", nil, 10)
 		require.NoError(t, err)
 		require.Len(t, page[0].AttemptLog, 1)
 		require.Equal(t, 200, *page[0].AttemptLog[0].StatusCode)
@@ -337,7 +337,7 @@ func TestRedirectCountsAsFailure(t *testing.T) {
 	f.emit(t, f.ws, CallEnded, map[string]any{"id": "call_1"})
 
 	f.waitSettled(t, sub, 1)
-	page, _, err := f.service.Deliveries(f.ctx, f.ws, sub.ID, nil, 10)
+	page, _, err := f.service.Deliveries(f.ctx, f.ws, sub.ID, "", nil, 10)
 	require.NoError(t, err)
 	require.Len(t, page[0].AttemptLog, 2)
 	require.Equal(t, 302, *page[0].AttemptLog[0].StatusCode)
@@ -370,7 +370,7 @@ func TestFailingEndpointDisabled(t *testing.T) {
 		require.Contains(t, disabled.DisabledReason, "(2 attempts since")
 		require.Contains(t, disabled.DisabledReason, "the last one: HTTP 500")
 
-		events, _, err := f.service.Events(f.ctx, f.ws, WebhookDisabled, nil, 10)
+		events, _, err := f.service.Events(f.ctx, f.ws, EventFilter{Type: WebhookDisabled}, nil, 10)
 		require.NoError(t, err)
 		require.Len(t, events, 1, "the disabling is recorded")
 		f.waitSettled(t, watch, 1)

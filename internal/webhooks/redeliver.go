@@ -21,13 +21,14 @@ type Delivery struct {
 }
 
 // Deliveries returns one page of the subscription's deliveries, newest
-// first, each with its attempts, and whether more follow.
-func (s *Service) Deliveries(ctx context.Context, workspaceID, subscriptionID string, after *store.Keyset, limit int) ([]Delivery, bool, error) {
+// first, each with its attempts, and whether more follow. A state other
+// than "" keeps only the deliveries in that state.
+func (s *Service) Deliveries(ctx context.Context, workspaceID, subscriptionID, state string, after *store.Keyset, limit int) ([]Delivery, bool, error) {
 	if _, err := s.store.GetWebhookSubscription(ctx, workspaceID, subscriptionID); err != nil {
 		return nil, false, err
 	}
 	page, hasMore, err := s.store.ListWebhookDeliveries(ctx, store.WebhookDeliveryQuery{
-		WorkspaceID: workspaceID, SubscriptionID: subscriptionID, After: after, Desc: true, Limit: limit,
+		WorkspaceID: workspaceID, SubscriptionID: subscriptionID, State: state, After: after, Desc: true, Limit: limit,
 	})
 	if err != nil {
 		return nil, false, err
@@ -56,10 +57,19 @@ func withAttempts(d store.WebhookDelivery, attempts map[string][]store.WebhookAt
 	return Delivery{WebhookDelivery: d, AttemptLog: log}
 }
 
-// Events returns one page of the workspace's recorded events, newest
-// first, of type t when it is not empty, and whether more follow.
-func (s *Service) Events(ctx context.Context, workspaceID string, t EventType, after *store.Keyset, limit int) ([]store.WebhookEvent, bool, error) {
-	return s.store.ListWebhookEvents(ctx, store.WebhookEventQuery{WorkspaceID: workspaceID, Type: string(t), After: after, Limit: limit})
+// EventFilter selects recorded events. Zero fields select every event.
+type EventFilter struct {
+	Type EventType
+	// CreatedSince keeps only events created at or after it.
+	CreatedSince *store.UnixMilli
+}
+
+// Events returns one page of the workspace's recorded events that filter
+// selects, newest first, and whether more follow.
+func (s *Service) Events(ctx context.Context, workspaceID string, filter EventFilter, after *store.Keyset, limit int) ([]store.WebhookEvent, bool, error) {
+	return s.store.ListWebhookEvents(ctx, store.WebhookEventQuery{
+		WorkspaceID: workspaceID, Type: string(filter.Type), CreatedSince: filter.CreatedSince, After: after, Limit: limit,
+	})
 }
 
 // Redeliver queues the delivery id again, a delivery id (whd_...) or the

@@ -161,7 +161,7 @@ func TestSubscriptionsOfOtherWorkspaceNotFound(t *testing.T) {
 	_, updateErr := f.service.Update(f.ctx, other.ID, sub.ID, Patch{Enabled: &off})
 	_, _, rotateErr := f.service.RotateSecret(f.ctx, other.ID, sub.ID, time.Hour)
 	deleteErr := f.service.Delete(f.ctx, other.ID, sub.ID)
-	_, _, deliveriesErr := f.service.Deliveries(f.ctx, other.ID, sub.ID, nil, 10)
+	_, _, deliveriesErr := f.service.Deliveries(f.ctx, other.ID, sub.ID, "", nil, 10)
 	list, err := f.service.List(f.ctx, other.ID)
 
 	require.ErrorIs(t, getErr, store.ErrNotFound)
