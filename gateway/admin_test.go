@@ -532,3 +532,88 @@ func TestAdminEndedSessionLeadsBackToForm(t *testing.T) {
 	page := b.get(location)
 	require.Contains(t, string(page.Body), "nothing was saved")
 }
+
+func TestAdminTelephonyFormShowsEveryError(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/telephony/new?provider=twilio")
+
+	resp := b.post("/admin/telephony", url.Values{
+		"provider": {"twilio"}, "name": {""}, "deadline_ms": {"abc"},
+		"default_route.kind": {"teleport"},
+	})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	summary := errorSummary(t, resp)
+	require.Contains(t, summary, "Name</a>: is required")
+	require.Contains(t, summary, "Account SID</a>: is required")
+	require.Contains(t, summary, "Default route: route to</a>:")
+	require.Contains(t, summary, `Routing deadline</a>: &#34;abc&#34; is not a whole number`)
+	require.NotContains(t, summary, "credentials.", "the summary names fields by their labels")
+}
+
+func TestAdminRulesSummaryNamesRules(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTelephonyServer(t, st)
+	conn := ts.connection(t, ts.Workspace.ID, telephony.ProviderTwilio)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/telephony/" + conn.ID + "/rules")
+
+	resp := b.post("/admin/telephony/"+conn.ID+"/rules", url.Values{
+		"routing_rules[0].name": {"Gold customers"}, "routing_rules[0].when": {"contact.extra_data.tier =="},
+		"routing_rules[0].route.kind": {"queue"}, "routing_rules[0].route.target": {""},
+		"default_route.kind": {"queue"}, "default_route.target": {"main"}, "action": {"save"},
+	})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	summary := errorSummary(t, resp)
+	require.Contains(t, summary, "Rule 1 &#39;Gold customers&#39;: condition</a>:")
+	require.Contains(t, summary, "Rule 1 &#39;Gold customers&#39;: target</a>:")
+}
+
+func TestAdminKeyFormErrorsInFormWords(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/users")
+
+	resp := b.post("/admin/keys", url.Values{"key_name": {""}})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	summary := errorSummary(t, resp)
+	require.Contains(t, summary, `href="#f-key_name">Key name</a>`)
+	require.Contains(t, summary, "Scopes</a>: is empty: tick at least one scope")
+	require.NotContains(t, summary, "[", "no Go list formatting")
+}
+
+func TestAdminFormTooLargeInMiB(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/phonebooks")
+
+	resp := b.post("/admin/phonebooks", url.Values{"name": {strings.Repeat("a", 9<<20)}})
+
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.Status)
+	require.Contains(t, string(resp.Body), "over the limit of 8 MiB")
+}
+
+// errorSummary returns the error summary block of an admin page.
+func errorSummary(t *testing.T, resp *testResponse) string {
+	t.Helper()
+	body := string(resp.Body)
+	start := strings.Index(body, `class="failure error-summary"`)
+	require.GreaterOrEqual(t, start, 0, "no error summary in: %s", body)
+	end := strings.Index(body[start:], "</div>")
+	require.Greater(t, end, 0)
+	return body[start : start+end]
+}

@@ -102,8 +102,8 @@ func (s *Server) saveAdminMapping(c echo.Context) error {
 	}
 
 	page := s.mappingPageOf(c, svc, conn, m.Fields)
-	return s.renderAdminForm(c, "mapping.html", &adminPage{Title: "Field mapping: " + conn.Name, Section: "crm", Data: page},
-		mappingErrors(c, err, rowOf))
+	adminPg := &adminPage{Title: "Field mapping: " + conn.Name, Section: "crm", Data: page, Labels: page.rowLabels()}
+	return s.renderAdminForm(c, "mapping.html", adminPg, mappingErrors(c, err, rowOf))
 }
 
 // previewAdminMapping maps a sample record from the CRM with the
@@ -121,7 +121,7 @@ func (s *Server) previewAdminMapping(c echo.Context) error {
 
 	m, rowOf := formMapping(c)
 	page := s.mappingPageOf(c, svc, conn, m.Fields)
-	adminPg := &adminPage{Title: "Field mapping: " + conn.Name, Section: "crm", Data: page}
+	adminPg := &adminPage{Title: "Field mapping: " + conn.Name, Section: "crm", Data: page, Labels: page.rowLabels()}
 	preview, err := svc.Preview(c.Request().Context(), p.WorkspaceID, conn.ID, crmconn.PreviewInput{Mapping: &m})
 	if err != nil {
 		return s.renderAdminForm(c, "mapping.html", adminPg, mappingErrors(c, err, rowOf))
@@ -141,6 +141,20 @@ func (s *Server) mappingPageOf(c echo.Context, svc *crmconn.Service, conn crmcon
 	}
 	page.Fields = crmFields
 	return page
+}
+
+// rowLabels names each row of the editor by its number and phonebook
+// field, such as "Row 4 (Company)", for the error summary.
+func (p *mappingPage) rowLabels() map[string]string {
+	labels := make(map[string]string, len(p.Rows))
+	for _, r := range p.Rows {
+		field := r.TargetLabel
+		if r.Extra && r.Key != "" {
+			field = "extra_data " + r.Key
+		}
+		labels[fmt.Sprintf("fields[%d]", r.Index)] = fmt.Sprintf("Row %d (%s)", r.Index+1, field)
+	}
+	return labels
 }
 
 // mappingRows returns one row per field mapping, grouped by phonebook
