@@ -617,3 +617,21 @@ func errorSummary(t *testing.T, resp *testResponse) string {
 	require.Greater(t, end, 0)
 	return body[start : start+end]
 }
+
+func TestAdminRoutingTestRejectsInvalidCaller(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTelephonyServer(t, st)
+	conn := ts.connection(t, ts.Workspace.ID, telephony.ProviderTwilio)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/telephony/" + conn.ID + "/rules")
+
+	resp := b.post("/admin/telephony/"+conn.ID+"/test", url.Values{"from": {"abc"}, "to": {"not a number"}})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	body := string(resp.Body)
+	require.Contains(t, body, `<p class="error" id="f-from-error">&#34;abc&#34; is not a phone number`)
+	require.Contains(t, body, `<p class="error" id="f-to-error">&#34;not a number&#34; is not a phone number`)
+	require.NotContains(t, body, `id="test-answer"`, "no routing result is shown")
+}
