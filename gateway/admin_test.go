@@ -283,6 +283,7 @@ func TestAdminShowsFieldErrorsBesideFields(t *testing.T) {
 	require.Contains(t, body, `id="f-name" name="name"`)
 	require.Contains(t, body, `id="f-name-error"`)
 	require.Contains(t, body, `id="f-credentials-auth_token-error"`)
+	require.Contains(t, body, `id="f-credentials-account_id-error"`, "an Account SID is AC and 32 hex characters")
 	require.Contains(t, body, `id="f-default_route-target-error"`)
 	require.Contains(t, body, `value="AC0123"`, "non-secret input is kept")
 	list, err := st.ListTelephonyConnections(t.Context(), ts.Workspace.ID)

@@ -24,7 +24,7 @@ const adminEventsShown = 20
 // console names it, by provider and field.
 var credentialLabels = map[telephony.Provider]map[string][2]string{
 	telephony.ProviderTwilio: {
-		connections.FieldAccountID: {"Account SID", "Starts with AC; on the Twilio console's start page."},
+		connections.FieldAccountID: {"Account SID", "AC and 32 hexadecimal characters, from the Twilio console's start page."},
 		connections.FieldAuthToken: {"Auth token", "Twilio signs webhooks with it."},
 	},
 	telephony.ProviderTelnyx: {
