@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -635,4 +636,35 @@ func TestAdminRoutingTestRejectsInvalidCaller(t *testing.T) {
 	require.Contains(t, body, `<p class="error" id="f-from-error">&#34;abc&#34; is not a phone number`)
 	require.Contains(t, body, `<p class="error" id="f-to-error">&#34;not a number&#34; is not a phone number`)
 	require.NotContains(t, body, `id="test-answer"`, "no routing result is shown")
+}
+
+func TestAdminMappingErrorsAndPreviewWarning(t *testing.T) {
+	ts, api, hs := setupCRM(t)
+	conn := createHubSpot(t, api, hs, "pat-valid")
+	newAdminUser(t, ts.Store, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/crm/" + conn.ID + "/mapping")
+	row := func(i int, target, sources, transform, value string) url.Values {
+		p := fmt.Sprintf("fields[%d].", i)
+		return url.Values{p + "target": {target}, p + "sources": {sources}, p + "transform": {transform}, p + "value": {value}}
+	}
+	form := row(0, "first_name", "firstname", "none", "")
+	for k, v := range row(1, "bad key with spaces!", "no_such_field", "none", "") {
+		form[k] = v
+	}
+	form.Set("fields[1].extra", "1")
+
+	saved := b.post("/admin/crm/"+conn.ID+"/mapping", form)
+
+	require.Equal(t, http.StatusUnprocessableEntity, saved.Status)
+	summary := errorSummary(t, saved)
+	require.Contains(t, summary, `Row 2 (extra_data bad key with spaces!): target</a>`)
+	require.Contains(t, summary, `Row 2 (extra_data bad key with spaces!): source fields</a>: &#34;no_such_field&#34; is not a field`)
+
+	form = row(0, "display_name", "", "template", "{{firstname}} {{nonexistent}")
+	preview := b.post("/admin/crm/"+conn.ID+"/mapping/preview", form)
+
+	require.Equal(t, http.StatusOK, preview.Status, "body: %s", preview.Body)
+	require.Contains(t, string(preview.Body), `<p class="warning" role="status">Row 1: the template &#34;{{firstname}} {{nonexistent}&#34; has a {{ or }} outside`)
 }
