@@ -101,8 +101,8 @@ var rowFieldName = regexp.MustCompile(`^([a-z_]+)\[(\d+)\]\.?(.*)$`)
 
 // adminFieldLabel returns the label of field as the form shows it. A
 // page's own labels come first: they name credentials, rows and rules,
-// such as "Rule 2 'Gold customers'" for routing_rules[1]. A field no
-// table knows is shown by its name with spaces.
+// such as "Rule 2 'Gold customers'" for routing_rules[1]. A field that
+// is in no table is shown by its name with spaces.
 func adminFieldLabel(field string, pageLabels map[string]string) string {
 	if label, ok := pageLabels[field]; ok {
 		return label

@@ -78,7 +78,7 @@ func (rs *Ruleset) Len() int {
 // Compile checks and compiles rules once, when they are saved. Numbers
 // without a country code, in static targets and in what target_expr
 // produces, are read in defaultRegion. The first invalid rule is reported
-// as a *RuleError; Check reports every one.
+// as a *RuleError, while Check reports every one.
 func Compile(rules []Rule, defaultRegion string) (*Ruleset, error) {
 	if len(rules) > MaxRules {
 		return nil, fmt.Errorf("%w: %d rules, the maximum is %d", ErrTooManyRules, len(rules), MaxRules)
