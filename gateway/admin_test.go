@@ -668,3 +668,23 @@ func TestAdminMappingErrorsAndPreviewWarning(t *testing.T) {
 	require.Equal(t, http.StatusOK, preview.Status, "body: %s", preview.Body)
 	require.Contains(t, string(preview.Body), `<p class="warning" role="status">Row 1: the template &#34;{{firstname}} {{nonexistent}&#34; has a {{ or }} outside`)
 }
+
+func TestAdminLookupWithoutCRMAsksToChoose(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTelephonyServer(t, st)
+	conn := ts.connection(t, ts.Workspace.ID, telephony.ProviderTwilio)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/telephony/" + conn.ID)
+
+	resp := b.post("/admin/telephony/"+conn.ID, url.Values{
+		"name": {"Main line"}, "enabled": {"on"}, "lookup_order": {"phonebook_then_crm"}, "crm_connection_id": {""},
+		"deadline_ms": {"3000"}, "crm_deadline_ms": {"2000"},
+	})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	summary := errorSummary(t, resp)
+	require.Contains(t, summary, "CRM connection</a>: is required when callers are looked up in the CRM: choose a CRM connection")
+	require.NotContains(t, summary, "crm_0", "no example id for a drop-down")
+}
