@@ -591,7 +591,8 @@ func TestAdminKeyFormErrorsInFormWords(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
 	summary := errorSummary(t, resp)
 	require.Contains(t, summary, `href="#f-key_name">Key name</a>`)
-	require.Contains(t, summary, "Scopes</a>: is empty: tick at least one scope")
+	require.Contains(t, summary, `href="#f-scopes">Scopes</a>: is empty: tick at least one scope`)
+	require.Contains(t, string(resp.Body), `<fieldset id="f-scopes">`, "the summary links to the scopes")
 	require.NotContains(t, summary, "[", "no Go list formatting")
 }
 
