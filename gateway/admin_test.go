@@ -689,3 +689,22 @@ func TestAdminLookupWithoutCRMAsksToChoose(t *testing.T) {
 	require.Contains(t, summary, "CRM connection</a>: is required when callers are looked up in the CRM: choose a CRM connection")
 	require.NotContains(t, summary, "crm_0", "no example id for a drop-down")
 }
+
+func TestAdminCRMFormErrorsUseLabels(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/crm/new?kind=hubspot")
+
+	resp := b.post("/admin/crm", url.Values{
+		"kind": {"hubspot"}, "name": {"HubSpot"}, "auth.type": {"token"}, "auth.token": {""}, "base_url": {"ftp://crm.example.com"},
+	})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	summary := errorSummary(t, resp)
+	require.Contains(t, summary, `href="#f-auth-token">Token</a>:`)
+	require.Contains(t, summary, `href="#f-base_url">API base URL</a>:`)
+	require.NotContains(t, summary, "<code>", "no API field names")
+}
