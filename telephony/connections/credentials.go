@@ -185,6 +185,10 @@ func checkCredentials(v *validation.Error, p telephony.Provider, written map[str
 
 // twilioAccountSID matches a Twilio Account SID: "AC" and 32 hexadecimal
 // characters, as Twilio's API reference describes the AccountSid field.
+//
+// NOTE: stored credentials are checked on every update, so a connection
+// saved with another SID before this check existed rejects any edit,
+// routing rules included, until its Account SID is corrected.
 var twilioAccountSID = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
 
 // checkCredentialValue returns why value is invalid for the field name of
