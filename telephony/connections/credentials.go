@@ -184,7 +184,8 @@ func checkCredentials(v *validation.Error, p telephony.Provider, written map[str
 }
 
 // twilioAccountSID matches a Twilio Account SID: "AC" and 32 hexadecimal
-// characters, as Twilio's API reference describes the AccountSid field.
+// digits, as Twilio's glossary page "What is a String Identifier (SID)?"
+// describes it. Its error 21470 page shows one in upper case.
 //
 // NOTE: stored credentials are checked on every update, so a connection
 // saved with another SID before this check existed rejects any edit,
