@@ -257,6 +257,13 @@ func (b *browser) testCaller(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#test-contact`)))
 	b.do("wait for the new answer", chromedp.Poll[chromedp.Void](`document.querySelector("#test-rule").textContent.startsWith("default route")`))
 	require.Equal(t, "queue sales", b.text("#test-route"))
+
+	b.do("test a caller that is not a number",
+		chromedp.SetValue(chromedp.ID("f-from"), "abc"),
+		chromedp.Click(chromedp.CSS(`form[hx-post$="/test"] button`)),
+		chromedp.WaitVisible(chromedp.ID("f-from-error")))
+	require.Equal(t, `"abc" is not a phone number, SIP URI, client:identity or anonymous`, b.text("#f-from-error"))
+	b.adminShot("routing-test-invalid")
 }
 
 // manageUsers invites an agent and creates and revokes an API key.

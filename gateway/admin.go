@@ -42,6 +42,10 @@ type adminPage struct {
 	Notice string
 	// Errors are the invalid fields of the last submission.
 	Errors fieldErrors
+	// Labels names fields the common table in adminFieldLabels cannot,
+	// such as credentials, mapping rows and routing rules, by field name
+	// or list entry (routing_rules[1]).
+	Labels map[string]string
 	// Failure is an error that belongs to no field, such as a CRM that
 	// could not be reached.
 	Failure string
@@ -53,10 +57,11 @@ type adminPage struct {
 type fieldErrors struct {
 	byName map[string][]string
 	all    []validation.FieldError
+	labels map[string]string
 }
 
-func newFieldErrors(list []validation.FieldError) fieldErrors {
-	fe := fieldErrors{byName: map[string][]string{}, all: list}
+func newFieldErrors(list []validation.FieldError, labels map[string]string) fieldErrors {
+	fe := fieldErrors{byName: map[string][]string{}, all: list, labels: labels}
 	for _, f := range list {
 		fe.byName[f.Field] = append(fe.byName[f.Field], f.Reason)
 	}
@@ -71,6 +76,9 @@ func (fe fieldErrors) Has(field string) bool { return len(fe.byName[field]) > 0 
 
 // All returns every field error in the order the domain reported them.
 func (fe fieldErrors) All() []validation.FieldError { return fe.all }
+
+// Label returns the form's label of field, for the error summary.
+func (fe fieldErrors) Label(field string) string { return adminFieldLabel(field, fe.labels) }
 
 // adminTemplates holds one parsed template set per page.
 var adminTemplates = sync.OnceValue(parseAdminTemplates)
@@ -174,7 +182,7 @@ var adminNotices = map[string]string{
 func (s *Server) renderAdminForm(c echo.Context, name string, page *adminPage, err error) error {
 	var verr *validation.Error
 	if errors.As(err, &verr) {
-		page.Errors = newFieldErrors(verr.Fields)
+		page.Errors = newFieldErrors(verr.Fields, page.Labels)
 		return s.renderAdmin(c, http.StatusUnprocessableEntity, name, page)
 	}
 

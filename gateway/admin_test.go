@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -283,6 +284,7 @@ func TestAdminShowsFieldErrorsBesideFields(t *testing.T) {
 	require.Contains(t, body, `id="f-name" name="name"`)
 	require.Contains(t, body, `id="f-name-error"`)
 	require.Contains(t, body, `id="f-credentials-auth_token-error"`)
+	require.Contains(t, body, `id="f-credentials-account_id-error"`, "an Account SID is AC and 32 hex characters")
 	require.Contains(t, body, `id="f-default_route-target-error"`)
 	require.Contains(t, body, `value="AC0123"`, "non-secret input is kept")
 	list, err := st.ListTelephonyConnections(t.Context(), ts.Workspace.ID)
@@ -531,4 +533,178 @@ func TestAdminEndedSessionLeadsBackToForm(t *testing.T) {
 	require.Equal(t, "/admin/sign-in?next=%2Fadmin%2Fphonebooks%3Fq%3Dada&notice=session-ended-form", location)
 	page := b.get(location)
 	require.Contains(t, string(page.Body), "nothing was saved")
+}
+
+func TestAdminTelephonyFormShowsEveryError(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/telephony/new?provider=twilio")
+
+	resp := b.post("/admin/telephony", url.Values{
+		"provider": {"twilio"}, "name": {""}, "deadline_ms": {"abc"},
+		"default_route.kind": {"teleport"},
+	})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	summary := errorSummary(t, resp)
+	require.Contains(t, summary, "Name</a>: is required")
+	require.Contains(t, summary, "Account SID</a>: is required")
+	require.Contains(t, summary, "Default route: route to</a>:")
+	require.Contains(t, summary, `Routing deadline</a>: &#34;abc&#34; is not a whole number`)
+	require.NotContains(t, summary, "credentials.", "the summary names fields by their labels")
+}
+
+func TestAdminRulesSummaryNamesRules(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTelephonyServer(t, st)
+	conn := ts.connection(t, ts.Workspace.ID, telephony.ProviderTwilio)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/telephony/" + conn.ID + "/rules")
+
+	resp := b.post("/admin/telephony/"+conn.ID+"/rules", url.Values{
+		"routing_rules[0].name": {"Gold customers"}, "routing_rules[0].when": {"contact.extra_data.tier =="},
+		"routing_rules[0].route.kind": {"queue"}, "routing_rules[0].route.target": {""},
+		"default_route.kind": {"queue"}, "default_route.target": {"main"}, "action": {"save"},
+	})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	summary := errorSummary(t, resp)
+	require.Contains(t, summary, "Rule 1 &#39;Gold customers&#39;: condition</a>:")
+	require.Contains(t, summary, "Rule 1 &#39;Gold customers&#39;: target</a>:")
+}
+
+func TestAdminKeyFormErrorsInFormWords(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/users")
+
+	resp := b.post("/admin/keys", url.Values{"key_name": {""}})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	summary := errorSummary(t, resp)
+	require.Contains(t, summary, `href="#f-key_name">Key name</a>`)
+	require.Contains(t, summary, `href="#f-scopes">Scopes</a>: is empty: tick at least one scope`)
+	require.Contains(t, string(resp.Body), `<fieldset id="f-scopes">`, "the summary links to the scopes")
+	require.NotContains(t, summary, "[", "no Go list formatting")
+}
+
+func TestAdminFormTooLargeInMiB(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/phonebooks")
+
+	resp := b.post("/admin/phonebooks", url.Values{"name": {strings.Repeat("a", 9<<20)}})
+
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.Status)
+	require.Contains(t, string(resp.Body), "over the limit of 8 MiB")
+}
+
+// errorSummary returns the error summary block of an admin page.
+func errorSummary(t *testing.T, resp *testResponse) string {
+	t.Helper()
+	body := string(resp.Body)
+	start := strings.Index(body, `class="failure error-summary"`)
+	require.GreaterOrEqual(t, start, 0, "no error summary in: %s", body)
+	end := strings.Index(body[start:], "</div>")
+	require.Greater(t, end, 0)
+	return body[start : start+end]
+}
+
+func TestAdminRoutingTestRejectsInvalidCaller(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTelephonyServer(t, st)
+	conn := ts.connection(t, ts.Workspace.ID, telephony.ProviderTwilio)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/telephony/" + conn.ID + "/rules")
+
+	resp := b.post("/admin/telephony/"+conn.ID+"/test", url.Values{"from": {"abc"}, "to": {"not a number"}})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	body := string(resp.Body)
+	require.Contains(t, body, `<p class="error" id="f-from-error">&#34;abc&#34; is not a phone number`)
+	require.Contains(t, body, `<p class="error" id="f-to-error">&#34;not a number&#34; is not a phone number`)
+	require.NotContains(t, body, `id="test-answer"`, "no routing result is shown")
+}
+
+func TestAdminMappingErrorsAndPreviewWarning(t *testing.T) {
+	ts, api, hs := setupCRM(t)
+	conn := createHubSpot(t, api, hs, "pat-valid")
+	newAdminUser(t, ts.Store, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/crm/" + conn.ID + "/mapping")
+	row := func(i int, target, sources, transform, value string) url.Values {
+		p := fmt.Sprintf("fields[%d].", i)
+		return url.Values{p + "target": {target}, p + "sources": {sources}, p + "transform": {transform}, p + "value": {value}}
+	}
+	form := row(0, "first_name", "firstname", "none", "")
+	for k, v := range row(1, "bad key with spaces!", "no_such_field", "none", "") {
+		form[k] = v
+	}
+	form.Set("fields[1].extra", "1")
+
+	saved := b.post("/admin/crm/"+conn.ID+"/mapping", form)
+
+	require.Equal(t, http.StatusUnprocessableEntity, saved.Status)
+	summary := errorSummary(t, saved)
+	require.Contains(t, summary, `Row 2 (extra_data bad key with spaces!): target</a>`)
+	require.Contains(t, summary, `Row 2 (extra_data bad key with spaces!): source fields</a>: &#34;no_such_field&#34; is not a field`)
+
+	form = row(0, "display_name", "", "template", "{{firstname}} {{nonexistent}")
+	preview := b.post("/admin/crm/"+conn.ID+"/mapping/preview", form)
+
+	require.Equal(t, http.StatusOK, preview.Status, "body: %s", preview.Body)
+	require.Contains(t, string(preview.Body), `<p class="warning" role="status">Row 1: the template &#34;{{firstname}} {{nonexistent}&#34; has a {{ or }} outside`)
+}
+
+func TestAdminLookupWithoutCRMAsksToChoose(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTelephonyServer(t, st)
+	conn := ts.connection(t, ts.Workspace.ID, telephony.ProviderTwilio)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/telephony/" + conn.ID)
+
+	resp := b.post("/admin/telephony/"+conn.ID, url.Values{
+		"name": {"Main line"}, "enabled": {"on"}, "lookup_order": {"phonebook_then_crm"}, "crm_connection_id": {""},
+		"deadline_ms": {"3000"}, "crm_deadline_ms": {"2000"},
+	})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	summary := errorSummary(t, resp)
+	require.Contains(t, summary, "CRM connection</a>: is required when callers are looked up in the CRM: choose a CRM connection")
+	require.NotContains(t, summary, "crm_0", "no example id for a drop-down")
+}
+
+func TestAdminCRMFormErrorsUseLabels(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/crm/new?kind=hubspot")
+
+	resp := b.post("/admin/crm", url.Values{
+		"kind": {"hubspot"}, "name": {"HubSpot"}, "auth.type": {"token"}, "auth.token": {""}, "base_url": {"ftp://crm.example.com"},
+	})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	summary := errorSummary(t, resp)
+	require.Contains(t, summary, `href="#f-auth-token">Token</a>:`)
+	require.Contains(t, summary, `href="#f-base_url">API base URL</a>:`)
+	require.NotContains(t, summary, "<code>", "no API field names")
 }

@@ -42,7 +42,7 @@ func (s *Server) adminBodyLimit(limit int64) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			if req.ContentLength > limit {
-				return newProblem(probTooLarge, "The form is over the limit of %d bytes.", limit)
+				return newProblem(probTooLarge, "The form is over the limit of %s.", byteSize(limit))
 			}
 			req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
 			return next(c)

@@ -48,6 +48,9 @@ type mappingPage struct {
 	// FieldsError is the reason the CRM's fields could not be listed.
 	FieldsError string
 	Preview     *crmconn.Preview
+	// Warnings are mistakes the preview found that do not stop a save,
+	// such as a template with a stray {{ or }}.
+	Warnings []string
 }
 
 // mappingRow is one field mapping of the editor. Extra rows write one
@@ -101,9 +104,12 @@ func (s *Server) saveAdminMapping(c echo.Context) error {
 		return adminRedirect(c, "/admin/crm/"+conn.ID+"/mapping?notice=saved")
 	}
 
+	// NOTE: the rows are laid out again from m, which leaves out empty
+	// rows, so an error shown beside an input can land on a neighbouring
+	// row. The error summary names the row as posted.
 	page := s.mappingPageOf(c, svc, conn, m.Fields)
-	return s.renderAdminForm(c, "mapping.html", &adminPage{Title: "Field mapping: " + conn.Name, Section: "crm", Data: page},
-		mappingErrors(c, err, rowOf))
+	adminPg := &adminPage{Title: "Field mapping: " + conn.Name, Section: "crm", Data: page, Labels: formRowLabels(c)}
+	return s.renderAdminForm(c, "mapping.html", adminPg, mappingErrors(c, err, rowOf))
 }
 
 // previewAdminMapping maps a sample record from the CRM with the
@@ -121,12 +127,13 @@ func (s *Server) previewAdminMapping(c echo.Context) error {
 
 	m, rowOf := formMapping(c)
 	page := s.mappingPageOf(c, svc, conn, m.Fields)
-	adminPg := &adminPage{Title: "Field mapping: " + conn.Name, Section: "crm", Data: page}
+	adminPg := &adminPage{Title: "Field mapping: " + conn.Name, Section: "crm", Data: page, Labels: formRowLabels(c)}
 	preview, err := svc.Preview(c.Request().Context(), p.WorkspaceID, conn.ID, crmconn.PreviewInput{Mapping: &m})
 	if err != nil {
 		return s.renderAdminForm(c, "mapping.html", adminPg, mappingErrors(c, err, rowOf))
 	}
 	page.Preview = &preview
+	page.Warnings = templateWarnings(m, rowOf)
 	adminPg.Notice = "Preview below; the mapping is not saved yet."
 	return s.renderAdmin(c, http.StatusOK, "mapping.html", adminPg)
 }
@@ -141,6 +148,31 @@ func (s *Server) mappingPageOf(c echo.Context, svc *crmconn.Service, conn crmcon
 	}
 	page.Fields = crmFields
 	return page
+}
+
+// formRowLabels names each row of the submitted editor by its number and
+// phonebook field, such as "Row 4 (Company)", for the error summary. It
+// reads the form, because mappingErrors names rows by their index there.
+func formRowLabels(c echo.Context) map[string]string {
+	form, _ := c.FormParams()
+	labels := map[string]string{}
+	for i := 0; i < maxAdminMappingRows; i++ {
+		prefix := fmt.Sprintf("fields[%d].", i)
+		if _, ok := form[prefix+"target"]; !ok {
+			break
+		}
+		field := strings.TrimSpace(form.Get(prefix + "target"))
+		if form.Get(prefix+"extra") == "1" {
+			field = strings.TrimSpace("extra_data " + field)
+		}
+		for _, t := range mappingTargets {
+			if t.target == field {
+				field = t.label
+			}
+		}
+		labels[fmt.Sprintf("fields[%d]", i)] = fmt.Sprintf("Row %d (%s)", i+1, field)
+	}
+	return labels
 }
 
 // mappingRows returns one row per field mapping, grouped by phonebook
@@ -241,6 +273,18 @@ func formMapping(c echo.Context) (mapping.Mapping, []int) {
 		rowOf = append(rowOf, i)
 	}
 	return m, rowOf
+}
+
+// templateWarnings returns a warning for each template of m with a {{ or
+// }} outside a placeholder, naming its row of the editor.
+func templateWarnings(m mapping.Mapping, rowOf []int) []string {
+	var warnings []string
+	for i, f := range m.Fields {
+		if f.Template != "" && mapping.HasStrayBraces(f.Template) {
+			warnings = append(warnings, fmt.Sprintf("Row %d: the template %q has a {{ or }} outside a {{field}} placeholder, so the preview shows it as text. Write each placeholder as {{field}}.", rowOf[i]+1, f.Template))
+		}
+	}
+	return warnings
 }
 
 // mappingFieldName matches a mapping error's field: fields[N] and the

@@ -95,7 +95,7 @@ func (s *Server) saveAdminRules(c echo.Context) error {
 
 	page := rulesPageOf(conn, rules, defaultRoute)
 	page.Unsaved = true
-	adminPg := &adminPage{Title: "Routing rules: " + conn.Name, Section: "telephony", Data: page}
+	adminPg := &adminPage{Title: "Routing rules: " + conn.Name, Section: "telephony", Data: page, Labels: ruleLabels(rules)}
 	if err == nil {
 		adminPg.Notice = "A blank rule is added at the end. Fill it in, then save."
 		return s.renderAdmin(c, http.StatusOK, "rules.html", adminPg)
@@ -144,6 +144,20 @@ func rulesPageOf(conn connections.Settings, rules []routing.Rule, defaultRoute t
 		page.Rules = append(page.Rules, ruleRow{Rule: r, Index: i, Kinds: routeKindChoices(r.Route.Kind), Last: i == len(rules)-1})
 	}
 	return page
+}
+
+// ruleLabels names each rule by its position and name, such as
+// "Rule 2 'Gold customers'", for the error summary.
+func ruleLabels(rules []routing.Rule) map[string]string {
+	labels := make(map[string]string, len(rules))
+	for i, r := range rules {
+		label := fmt.Sprintf("Rule %d", i+1)
+		if r.Name != "" {
+			label += " '" + r.Name + "'"
+		}
+		labels[fmt.Sprintf("routing_rules[%d]", i)] = label
+	}
+	return labels
 }
 
 // formRules reads routing_rules[i].… fields from i = 0 up to the first

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"maps"
 	"net/http"
 	"slices"
@@ -23,7 +24,7 @@ const adminEventsShown = 20
 // console names it, by provider and field.
 var credentialLabels = map[telephony.Provider]map[string][2]string{
 	telephony.ProviderTwilio: {
-		connections.FieldAccountID: {"Account SID", "Starts with AC; on the Twilio console's start page."},
+		connections.FieldAccountID: {"Account SID", "AC and 32 hexadecimal characters, from the Twilio console's start page."},
 		connections.FieldAuthToken: {"Auth token", "Twilio signs webhooks with it."},
 	},
 	telephony.ProviderTelnyx: {
@@ -169,7 +170,9 @@ func (s *Server) createAdminTelephony(c echo.Context) error {
 	var v validation.Error
 	in.DeadlineMillis = formInt(&v, c, "deadline_ms")
 	err := v.Err()
-	if err == nil {
+	if err != nil {
+		err = withDomainErrors(&v, s.telephonyConnections().Check(ctx, p.WorkspaceID, in))
+	} else {
 		var conn connections.Settings
 		conn, _, err = s.telephonyConnections().Create(ctx, p.WorkspaceID, in)
 		if err == nil {
@@ -185,7 +188,8 @@ func (s *Server) createAdminTelephony(c echo.Context) error {
 		return ferr
 	}
 	form.Credentials = credentialInputs(provider, nil, in.Credentials)
-	return s.renderAdminForm(c, "telephony_new.html", &adminPage{Title: "New " + providerLabel(provider) + " connection", Section: "telephony", Data: form}, err)
+	page := &adminPage{Title: "New " + providerLabel(provider) + " connection", Section: "telephony", Data: form, Labels: credentialFieldLabels(form.Credentials)}
+	return s.renderAdminForm(c, "telephony_new.html", page, renameFields(err, telephonyFormReason))
 }
 
 func (s *Server) showAdminTelephony(c echo.Context) error {
@@ -224,7 +228,9 @@ func (s *Server) updateAdminTelephony(c echo.Context) error {
 	patch.DeadlineMillis = formInt(&v, c, "deadline_ms")
 	patch.CRMDeadlineMillis = formInt(&v, c, "crm_deadline_ms")
 	err = v.Err()
-	if err == nil {
+	if err != nil {
+		err = withDomainErrors(&v, svc.CheckUpdate(ctx, p.WorkspaceID, conn.ID, patch))
+	} else {
 		if _, err = svc.Update(ctx, p.WorkspaceID, conn.ID, patch); err == nil {
 			return adminRedirect(c, "/admin/telephony/"+conn.ID+"?notice=saved")
 		}
@@ -234,7 +240,7 @@ func (s *Server) updateAdminTelephony(c echo.Context) error {
 	if perr != nil {
 		return perr
 	}
-	return s.renderAdminForm(c, "telephony_show.html", page, err)
+	return s.renderAdminForm(c, "telephony_show.html", page, renameFields(err, telephonyFormReason))
 }
 
 func (s *Server) deleteAdminTelephony(c echo.Context) error {
@@ -297,7 +303,29 @@ func (s *Server) telephonyDetail(c echo.Context, conn connections.Settings, subm
 	if form.Rejections, err = s.store.ListWebhookRejections(ctx, conn.WorkspaceID, conn.ID); err != nil {
 		return nil, err
 	}
-	return &adminPage{Title: conn.Name, Section: "telephony", Data: form}, nil
+	return &adminPage{Title: conn.Name, Section: "telephony", Data: form, Labels: credentialFieldLabels(form.Credentials)}, nil
+}
+
+// credentialFieldLabels names each credential field of a form by its
+// label, such as "Account SID" for credentials.account_id.
+func credentialFieldLabels(inputs []credentialInput) map[string]string {
+	labels := make(map[string]string, len(inputs))
+	for _, in := range inputs {
+		labels["credentials."+in.Name] = in.Label
+	}
+	return labels
+}
+
+// telephonyFormReason rewords the reasons that name API fields in the
+// words of the telephony form, whose CRM connection is a drop-down.
+func telephonyFormReason(f validation.FieldError) validation.FieldError {
+	switch {
+	case f.Field == "crm_connection_id" && strings.HasPrefix(f.Reason, "is required"):
+		f.Reason = "is required when callers are looked up in the CRM: choose a CRM connection"
+	case f.Field == "crm_deadline_ms":
+		f.Reason = strings.ReplaceAll(f.Reason, "below deadline_ms", "below the routing deadline")
+	}
+	return f
 }
 
 // fillTelephonyChoices fills the phonebook, lookup order, CRM connection
@@ -421,6 +449,29 @@ func formInt(v *validation.Error, c echo.Context, name string) *int {
 		return nil
 	}
 	return &n
+}
+
+// withDomainErrors adds to formErr, the inputs the form could not read,
+// the field errors of checkErr on every other field, so the page shows
+// every invalid field at once. Any other error of checkErr is dropped:
+// the form's own errors come first.
+func withDomainErrors(formErr *validation.Error, checkErr error) error {
+	var verr *validation.Error
+	if !errors.As(checkErr, &verr) {
+		return formErr
+	}
+	rejected := map[string]bool{}
+	for _, f := range formErr.Fields {
+		rejected[f.Field] = true
+	}
+	all := &validation.Error{}
+	for _, f := range verr.Fields {
+		if !rejected[f.Field] {
+			all.Add(f.Field, "%s", f.Reason)
+		}
+	}
+	all.Fields = append(all.Fields, formErr.Fields...)
+	return all
 }
 
 func providerLabel(p telephony.Provider) string {

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/switchboard-oss/switchboard/gateway/agents"
+	"github.com/switchboard-oss/switchboard/internal/validation"
 	"github.com/switchboard-oss/switchboard/store"
 )
 
@@ -126,7 +127,7 @@ func (s *Server) createAdminKey(c echo.Context) error {
 	data := page.Data.(*usersPage)
 	if err != nil {
 		data.KeyName = name
-		return s.renderAdminForm(c, "users.html", page, err)
+		return s.renderAdminForm(c, "users.html", page, renameFields(err, keyFormField))
 	}
 	data.NewToken = token
 	page.Notice = "Created the API key " + key.Name + ". Copy it now: it is not shown again."
@@ -161,4 +162,18 @@ func splitForm(value string) []string {
 		}
 	}
 	return out
+}
+
+// keyFormField moves the errors of a new API key onto the key form,
+// whose name input is key_name and whose scopes are check boxes.
+func keyFormField(f validation.FieldError) validation.FieldError {
+	switch {
+	case f.Field == "name":
+		f.Field = "key_name"
+	case f.Field == "scopes":
+		f.Reason = "is empty: tick at least one scope"
+	case strings.HasPrefix(f.Field, "scopes["):
+		f.Field, f.Reason = "scopes", "has a scope this form does not offer: tick the scopes shown"
+	}
+	return f
 }

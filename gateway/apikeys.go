@@ -42,11 +42,11 @@ func validateKeyInput(name string, scopes []string) error {
 		v.Add("name", "is longer than 200 characters")
 	}
 	if len(scopes) == 0 {
-		v.Add("scopes", "is empty: give at least one of %v", AllScopes)
+		v.Add("scopes", "is empty: give at least one of %s", orList(AllScopes))
 	}
 	for i, sc := range scopes {
 		if !ValidScope(sc) {
-			v.Add(fmt.Sprintf("scopes[%d]", i), "%q is not a scope; use one of %v", sc, AllScopes)
+			v.Add(fmt.Sprintf("scopes[%d]", i), "%q is not a scope; use one of %s", sc, orList(AllScopes))
 		}
 	}
 	return v.Err()

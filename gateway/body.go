@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -38,12 +39,12 @@ func (s *Server) readBody(c echo.Context, limit int64, mediaTypes ...string) ([]
 	}
 
 	if req.ContentLength > limit {
-		return nil, newProblem(probTooLarge, "The body is %d bytes; the limit is %d bytes.", req.ContentLength, limit)
+		return nil, newProblem(probTooLarge, "The body is %s; the limit is %s.", byteSize(req.ContentLength), byteSize(limit))
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return nil, newProblem(probTooLarge, "The body is over the limit of %d bytes.", limit)
+		return nil, newProblem(probTooLarge, "The body is over the limit of %s.", byteSize(limit))
 	}
 	if err != nil {
 		return nil, newProblem(probMalformed, "The body could not be read: %v.", err)
@@ -134,4 +135,27 @@ func jsonKind(goKind string) string {
 		return "an object"
 	}
 	return fmt.Sprintf("a %s", goKind)
+}
+
+// byteSize writes a size in bytes the way people read it: whole KiB or
+// MiB when n is a multiple of one, such as "8 MiB", else bytes with
+// thousands separators, such as "1,500 bytes".
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	case n == 1:
+		return "1 byte"
+	}
+	digits := strconv.FormatInt(n, 10)
+	var out strings.Builder
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			out.WriteByte(',')
+		}
+		out.WriteRune(d)
+	}
+	return out.String() + " bytes"
 }

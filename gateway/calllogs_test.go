@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -145,15 +146,16 @@ func TestCallLogsRejectBadInput(t *testing.T) {
 		require.Equal(t, "status", p.InvalidParams[0].Field)
 		cl.post("/v1/call-logs/retry", map[string]any{"connection": "x"}).problem(t, http.StatusUnprocessableEntity)
 		cl.patch("/v1/calls/"+f.call.ID, map[string]any{}).problem(t, http.StatusUnprocessableEntity)
-		long := make([]byte, 10001)
-		for i := range long {
-			long[i] = 'a'
-		}
-		cl.patch("/v1/calls/"+f.call.ID, map[string]string{"notes": string(long)}).problem(t, http.StatusUnprocessableEntity)
+		p = cl.patch("/v1/calls/"+f.call.ID, map[string]string{"notes": strings.Repeat("a", 10001)}).problem(t, http.StatusUnprocessableEntity)
+		require.Equal(t, "is 10001 characters long; the limit is 10000 characters", p.InvalidParams[0].Reason)
 
 		var call callView
 		cl.get("/v1/calls/"+f.call.ID).decode(t, http.StatusOK, &call)
 		require.Empty(t, call.Notes, "a rejected request changes nothing")
+
+		notes := strings.Repeat("é", 10000)
+		cl.patch("/v1/calls/"+f.call.ID, map[string]string{"notes": notes}).decode(t, http.StatusOK, &call)
+		require.Equal(t, notes, call.Notes, "the limit counts characters, not bytes")
 	})
 }
 

@@ -294,7 +294,7 @@ func importProblem(err error, limit int64) error {
 	case errors.Is(err, directory.ErrInvalidCSV):
 		return newProblem(probMalformed, "%s.", capitalise(err.Error()))
 	case errors.As(err, &tooLarge):
-		return newProblem(probTooLarge, "The body is over the limit of %d bytes; rows before the limit may have been imported.", limit)
+		return newProblem(probTooLarge, "The body is over the limit of %s; rows before the limit may have been imported.", byteSize(limit))
 	}
 	return err
 }

@@ -71,7 +71,7 @@ func TestImportContactsRejected(t *testing.T) {
 		large := "first_name\n" + strings.Repeat("Ann\n", 300)
 		cl.do(http.MethodPost, path, large, csvType...).problem(t, http.StatusRequestEntityTooLarge)
 		p = cl.do(http.MethodPost, path, strings.NewReader(large), csvType...).problem(t, http.StatusRequestEntityTooLarge)
-		require.Contains(t, p.Detail, "limit of 1024 bytes", "a chunked body is cut off while it is read")
+		require.Contains(t, p.Detail, "limit of 1 KiB", "a chunked body is cut off while it is read")
 
 		cl.do(http.MethodPost, "/v1/phonebooks/pb_missing/contacts/import", "first_name\nAnn\n", csvType...).problem(t, http.StatusNotFound)
 

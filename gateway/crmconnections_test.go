@@ -238,6 +238,11 @@ func TestCRMConnectionMapping(t *testing.T) {
 	require.Equal(t, "fields[1].source", p.InvalidParams[0].Field)
 	require.Contains(t, p.InvalidParams[0].Reason, `"surname" is not a field of this CRM connection`)
 
+	p = api.do(http.MethodPut, path, map[string]any{"fields": []map[string]any{
+		{"target": "extra_data.bad key!", "source": "no_such_field"},
+	}}).problem(t, http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"fields[0].target", "fields[0].source"}, invalidFieldNames(p))
+
 	custom := map[string]any{"fields": []map[string]any{
 		{"target": "display_name", "transform": "template", "template": "{{firstname}} {{lastname}} ({{company}})"},
 		{"target": "phone_numbers", "sources": []string{"phone", "mobilephone"}, "transform": "normalize_phone", "label": "work"},
@@ -272,6 +277,11 @@ func TestCRMConnectionMapping(t *testing.T) {
 		{"target": "emails", "source": "mail"},
 	}}}).problem(t, http.StatusUnprocessableEntity)
 	require.Equal(t, "mapping.fields[0].source", p.InvalidParams[0].Field)
+
+	p = api.do(http.MethodPost, path+"/preview", map[string]any{"mapping": map[string]any{"fields": []map[string]any{
+		{"target": "extra_data.bad key!", "source": "mail"},
+	}}}).problem(t, http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"mapping.fields[0].target", "mapping.fields[0].source"}, invalidFieldNames(p))
 
 	api.do(http.MethodPost, path+"/preview", map[string]any{"record": map[string]any{
 		"id": "X-1", "properties": map[string]any{"firstname": "Cy", "lastname": "Berg", "company": "Berg GmbH", "phone": "+49 30 1234567"},
@@ -493,4 +503,13 @@ func TestCRMProblemMapping(t *testing.T) {
 			require.Equal(t, tt.wantRetry, rec.Header().Get("Retry-After"))
 		})
 	}
+}
+
+// invalidFieldNames returns the names of p's invalid_params, in order.
+func invalidFieldNames(p Problem) []string {
+	names := make([]string, len(p.InvalidParams))
+	for i, f := range p.InvalidParams {
+		names[i] = f.Field
+	}
+	return names
 }

@@ -30,7 +30,7 @@ func (s *Server) receiveWebhook(c echo.Context) error {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, maxWebhookBytes))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return newProblem(probTooLarge, "The webhook body is over the limit of %d bytes.", maxWebhookBytes)
+		return newProblem(probTooLarge, "The webhook body is over the limit of %s.", byteSize(maxWebhookBytes))
 	}
 	if err != nil {
 		return newProblem(probMalformed, "The webhook body could not be read: %v.", err)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -54,6 +55,32 @@ func TestRoutingTestEndpoint(t *testing.T) {
 			problem(t, http.StatusUnprocessableEntity)
 
 		require.Equal(t, "from", p.InvalidParams[0].Field)
+	})
+	t.Run("callers a webhook would route", func(t *testing.T) {
+		for _, from := range []string{"anonymous", "sip:alice@pbx.example.com", "client:alice", "+44 20 7946 0958"} {
+			cl.post("/v1/telephony-connections/"+twilioConn.ID+"/routing/test", obj{"from": from}).
+				decode(t, http.StatusOK, &routingTestView{})
+		}
+	})
+	t.Run("invalid caller and called", func(t *testing.T) {
+		tests := []struct {
+			name, from, to, field, reason string
+		}{
+			{name: "letters", from: "abc", field: "from", reason: `"abc" is not a phone number, SIP URI, client:identity or anonymous`},
+			{name: "too many digits", from: strings.Repeat("5", 5000), field: "from", reason: "is 5000 characters long; the limit is 256 characters"},
+			{name: "number too long", from: "+" + strings.Repeat("5", 40), field: "from", reason: "is not a phone number"},
+			{name: "called", from: "+14155550123", to: "not a number", field: "to", reason: `"not a number" is not a phone number`},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				p := cl.post("/v1/telephony-connections/"+twilioConn.ID+"/routing/test", obj{"from": tt.from, "to": tt.to}).
+					problem(t, http.StatusUnprocessableEntity)
+
+				require.Len(t, p.InvalidParams, 1)
+				require.Equal(t, tt.field, p.InvalidParams[0].Field)
+				require.Contains(t, p.InvalidParams[0].Reason, tt.reason)
+			})
+		}
 	})
 	t.Run("unknown connection", func(t *testing.T) {
 		cl.post("/v1/telephony-connections/tc_missing/routing/test", obj{"from": "+14155550123"}).problem(t, http.StatusNotFound)

@@ -88,14 +88,14 @@ func (s *Service) Skip(ctx context.Context, workspaceID, id string) (store.CallL
 
 // SetNotes replaces the notes of the call callID and, for a call that
 // has ended, revises its CRM logs so the entries show them. Notes longer
-// than MaxNotesLength bytes or not UTF-8 are rejected with a
+// than MaxNotesLength characters or not UTF-8 are rejected with a
 // *validation.Error.
 func (s *Service) SetNotes(ctx context.Context, workspaceID, callID, notes string) (store.Call, error) {
-	if len(notes) > MaxNotesLength {
-		return store.Call{}, validation.New("notes", "is %d bytes long; the limit is %d", len(notes), MaxNotesLength)
-	}
 	if !utf8.ValidString(notes) {
 		return store.Call{}, validation.New("notes", "is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(notes); n > MaxNotesLength {
+		return store.Call{}, validation.New("notes", "is %d characters long; the limit is %d characters", n, MaxNotesLength)
 	}
 
 	var call store.Call

@@ -29,7 +29,8 @@ const (
 	DefaultRateLimitWait     = 30 * time.Second
 )
 
-// MaxNotesLength is the longest notes text a call may have, in bytes.
+// MaxNotesLength is the longest notes text a call may have, in
+// characters (Unicode code points, as JSON Schema's maxLength counts).
 const MaxNotesLength = 10000
 
 // ErrNoQueue is returned when a log must be enqueued but SetQueue was

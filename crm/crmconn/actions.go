@@ -81,7 +81,7 @@ func (svc *Service) Mapping(ctx context.Context, workspaceID, id string) (m mapp
 // call, so that a mapping is never stored unchecked.
 func (svc *Service) SetMapping(ctx context.Context, workspaceID, id string, m mapping.Mapping) (Connection, error) {
 	if err := mapping.Validate(m, nil); err != nil {
-		return Connection{}, err
+		return Connection{}, svc.mappingErrors(ctx, workspaceID, id, m, err)
 	}
 	conn, connector, err := svc.Open(ctx, workspaceID, id)
 	if err != nil {
@@ -153,8 +153,11 @@ func (svc *Service) Preview(ctx context.Context, workspaceID, id string, in Prev
 	}
 	if in.Mapping != nil {
 		p.Mapping, p.MappingSource = *in.Mapping, "request"
-		if err := prefixed("mapping", mapping.Validate(p.Mapping, nil)); err != nil {
-			return Preview{}, err
+		if err := mapping.Validate(p.Mapping, nil); err != nil {
+			if in.Record == nil {
+				err = svc.mappingErrors(ctx, workspaceID, id, p.Mapping, err)
+			}
+			return Preview{}, prefixed("mapping", err)
 		}
 	}
 
@@ -195,6 +198,18 @@ func (svc *Service) sample(ctx context.Context, conn Connection, requested *mapp
 		}
 	}
 	return connector.Sample(ctx)
+}
+
+// mappingErrors returns every error of m, a mapping whose shape is
+// invalid with shapeErr, so sources the CRM does not have are reported
+// along with the shape. It returns shapeErr alone when the CRM's fields
+// cannot be read.
+func (svc *Service) mappingErrors(ctx context.Context, workspaceID, id string, m mapping.Mapping, shapeErr error) error {
+	fields, err := svc.Fields(ctx, workspaceID, id)
+	if err != nil {
+		return shapeErr
+	}
+	return mapping.Validate(m, fields)
 }
 
 // prefixed returns err with prefix before its field names when it is a

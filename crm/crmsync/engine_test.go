@@ -40,6 +40,7 @@ func TestRunOnceFullSync(t *testing.T) {
 		pb, err := st.GetPhonebook(f.ctx, f.ws, f.phonebookID(t))
 		require.NoError(t, err)
 		require.Equal(t, "HubSpot EU", pb.Name)
+		require.Equal(t, `Contacts synced from the CRM connection "HubSpot EU".`, pb.Description, "the description names the connection, not its id")
 		require.Equal(t, "hubspot", pb.Source)
 
 		state := f.state(t)

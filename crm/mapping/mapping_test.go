@@ -350,3 +350,21 @@ func TestMappingJSON(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, raw, string(encoded))
 }
+
+func TestHasStrayBraces(t *testing.T) {
+	tests := []struct {
+		template string
+		want     bool
+	}{
+		{template: "{{firstname}} {{lastname}}", want: false},
+		{template: "{{ firstname }}", want: false},
+		{template: "{{firstname}} {{nonexistent}", want: true},
+		{template: "{{firstname}} nonexistent}}", want: true},
+		{template: "{firstname}", want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.template, func(t *testing.T) {
+			require.Equal(t, tt.want, mapping.HasStrayBraces(tt.template))
+		})
+	}
+}

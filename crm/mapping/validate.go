@@ -180,3 +180,11 @@ func TemplateFields(template string) []string {
 	}
 	return names
 }
+
+// HasStrayBraces reports whether template has a "{{" or "}}" outside a
+// {{field}} placeholder, such as "{{nonexistent}". Apply writes those
+// braces as text, which is seldom what the template's author meant.
+func HasStrayBraces(template string) bool {
+	rest := placeholder.ReplaceAllString(template, "")
+	return strings.Contains(rest, "{{") || strings.Contains(rest, "}}")
+}

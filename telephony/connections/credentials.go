@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -182,12 +183,25 @@ func checkCredentials(v *validation.Error, p telephony.Provider, written map[str
 	}
 }
 
+// twilioAccountSID matches a Twilio Account SID: "AC" and 32 hexadecimal
+// digits, as Twilio's glossary page "What is a String Identifier (SID)?"
+// describes it. Its error 21470 page shows one in upper case.
+//
+// NOTE: stored credentials are checked on every update, so a connection
+// saved with another SID before this check existed rejects any edit,
+// routing rules included, until its Account SID is corrected.
+var twilioAccountSID = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
+
 // checkCredentialValue returns why value is invalid for the field name of
 // provider p, or "" when it is valid.
 func checkCredentialValue(p telephony.Provider, name, value string) string {
 	switch {
 	case name == FieldAPIBaseURL:
 		return checkHTTPURL(value)
+	case p == telephony.ProviderTwilio && name == FieldAccountID:
+		if !twilioAccountSID.MatchString(value) {
+			return fmt.Sprintf("%q is not a Twilio Account SID: it is AC followed by 32 hexadecimal characters, as the Twilio console shows it", value)
+		}
 	case p == telephony.ProviderTelnyx && name == FieldPublicKey:
 		key, err := base64.StdEncoding.DecodeString(value)
 		if err != nil || len(key) != ed25519.PublicKeySize {

@@ -37,6 +37,33 @@ func New(st *store.Store, keyring *secret.Keyring) *Service {
 // A generic connection written without a signing secret gets a new one,
 // returned as generatedSecret: the only time the API shows it.
 func (svc *Service) Create(ctx context.Context, workspaceID string, in Input) (s Settings, generatedSecret string, err error) {
+	s, generatedSecret, err = svc.prepare(ctx, workspaceID, in)
+	if err != nil {
+		return Settings{}, "", err
+	}
+
+	rec, err := svc.record(s)
+	if err != nil {
+		return Settings{}, "", err
+	}
+	if err := svc.store.CreateTelephonyConnection(ctx, &rec); err != nil {
+		return Settings{}, "", err
+	}
+	s.ID, s.CreatedAt, s.UpdatedAt = rec.ID, rec.CreatedAt.Time, rec.UpdatedAt.Time
+	svc.preload(ctx, s.ID)
+	return s, generatedSecret, nil
+}
+
+// Check validates in as Create does and stores nothing. A form that has
+// already rejected some of its inputs calls it to report the other
+// invalid fields with them.
+func (svc *Service) Check(ctx context.Context, workspaceID string, in Input) error {
+	_, _, err := svc.prepare(ctx, workspaceID, in)
+	return err
+}
+
+// prepare returns the settings of a new connection from in, validated.
+func (svc *Service) prepare(ctx context.Context, workspaceID string, in Input) (s Settings, generatedSecret string, err error) {
 	w, err := svc.store.GetWorkspace(ctx, workspaceID)
 	if err != nil {
 		return Settings{}, "", err
@@ -63,16 +90,6 @@ func (svc *Service) Create(ctx context.Context, workspaceID string, in Input) (s
 	if err := svc.check(ctx, &s, patch, w.DefaultRegion); err != nil {
 		return Settings{}, "", err
 	}
-
-	rec, err := svc.record(s)
-	if err != nil {
-		return Settings{}, "", err
-	}
-	if err := svc.store.CreateTelephonyConnection(ctx, &rec); err != nil {
-		return Settings{}, "", err
-	}
-	s.ID, s.CreatedAt, s.UpdatedAt = rec.ID, rec.CreatedAt.Time, rec.UpdatedAt.Time
-	svc.preload(ctx, s.ID)
 	return s, generatedSecret, nil
 }
 
@@ -117,6 +134,31 @@ func (svc *Service) List(ctx context.Context, workspaceID string) ([]Settings, e
 // NOTE: two updates of one connection at once both read the old version,
 // so the later write drops the credential fields the earlier one merged.
 func (svc *Service) Update(ctx context.Context, workspaceID, id string, patch Patch) (Settings, error) {
+	s, err := svc.patched(ctx, workspaceID, id, patch)
+	if err != nil {
+		return Settings{}, err
+	}
+
+	rec, err := svc.record(s)
+	if err != nil {
+		return Settings{}, err
+	}
+	if err := svc.store.UpdateTelephonyConnection(ctx, &rec); err != nil {
+		return Settings{}, err
+	}
+	s.CreatedAt, s.UpdatedAt = rec.CreatedAt.Time, rec.UpdatedAt.Time
+	svc.preload(ctx, id)
+	return s, nil
+}
+
+// CheckUpdate validates patch as Update does and stores nothing.
+func (svc *Service) CheckUpdate(ctx context.Context, workspaceID, id string, patch Patch) error {
+	_, err := svc.patched(ctx, workspaceID, id, patch)
+	return err
+}
+
+// patched returns the connection id with patch applied, validated.
+func (svc *Service) patched(ctx context.Context, workspaceID, id string, patch Patch) (Settings, error) {
 	w, err := svc.store.GetWorkspace(ctx, workspaceID)
 	if err != nil {
 		return Settings{}, err
@@ -130,16 +172,6 @@ func (svc *Service) Update(ctx context.Context, workspaceID, id string, patch Pa
 	if err := svc.check(ctx, &s, patch, w.DefaultRegion); err != nil {
 		return Settings{}, err
 	}
-
-	rec, err := svc.record(s)
-	if err != nil {
-		return Settings{}, err
-	}
-	if err := svc.store.UpdateTelephonyConnection(ctx, &rec); err != nil {
-		return Settings{}, err
-	}
-	s.CreatedAt, s.UpdatedAt = rec.CreatedAt.Time, rec.UpdatedAt.Time
-	svc.preload(ctx, id)
 	return s, nil
 }
 

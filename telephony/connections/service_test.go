@@ -69,7 +69,7 @@ func TestCreateEachProvider(t *testing.T) {
 			{name: "vonage with application", provider: "vonage", credentials: map[string]string{"signing_secret": "s", "account_id": "abcd1234", "api_key": "app-id", "auth_token": privateKey}, route: telephony.Route{Kind: telephony.TargetClient, Target: "alice"}},
 			{name: "aircall", provider: "aircall", credentials: map[string]string{"account_id": "api-id", "auth_token": "api-token", "webhook_token": "hook-token"}, route: telephony.Route{Kind: telephony.TargetQueue, Target: "42"}},
 			{name: "generic with own secret", provider: "generic", credentials: map[string]string{"signing_secret": "whsec_" + base64Of("0123456789abcdef0123456789abcdef")}, route: telephony.Route{Kind: telephony.TargetSIP, Target: "sip:desk@pbx.example.com"}},
-			{name: "api base url", provider: "twilio", credentials: map[string]string{"account_id": "AC1", "auth_token": "t", "api_base_url": "http://127.0.0.1:9999/"}, route: telephony.Route{Kind: telephony.TargetVoicemail}},
+			{name: "api base url", provider: "twilio", credentials: map[string]string{"account_id": "AC0123456789abcdef0123456789abcdef", "auth_token": "t", "api_base_url": "http://127.0.0.1:9999/"}, route: telephony.Route{Kind: telephony.TargetVoicemail}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -204,6 +204,8 @@ func TestCreateRejectsInvalidProviderCredentials(t *testing.T) {
 			{name: "aircall rule to sip", input: connections.Input{Provider: "aircall", Credentials: map[string]string{"account_id": "a", "auth_token": "b", "webhook_token": "c"},
 				RoutingRules: []routing.Rule{{Name: "desk", When: "true", Route: telephony.Route{Kind: telephony.TargetSIP, Target: "sip:desk@pbx.example.com"}}}},
 				want: map[string]string{"routing_rules[0].route.kind": "aircall connections cannot route to sip"}},
+			{name: "twilio account sid malformed", input: connections.Input{Provider: "twilio", Credentials: map[string]string{"account_id": "XYZ", "auth_token": "t"}},
+				want: map[string]string{"credentials.account_id": `"XYZ" is not a Twilio Account SID`}},
 			{name: "generic secret malformed", input: connections.Input{Provider: "generic", Credentials: map[string]string{"signing_secret": "whsec_***"}},
 				want: map[string]string{"credentials.signing_secret": "must be whsec_ followed by base64"}},
 			{name: "generic takes no options", input: connections.Input{Provider: "generic", Options: connections.Options{SIPDomain: "pbx.example.com"}},

@@ -238,16 +238,15 @@ func (svc *Service) checkPhonebooks(ctx context.Context, v *validation.Error, wo
 	return nil
 }
 
-// checkRules compiles rules to report the first invalid rule, and checks
-// that the provider can carry out every route.
+// checkRules reports every invalid field of every rule, and checks that
+// the provider can carry out every route.
 func checkRules(v *validation.Error, p telephony.Provider, rules []routing.Rule, region string) {
-	_, err := routing.Compile(rules, region)
-	var ruleErr *routing.RuleError
-	switch {
-	case errors.As(err, &ruleErr):
-		v.Add(fmt.Sprintf("routing_rules[%d].%s", ruleErr.Index, ruleErr.Field), "%s", ruleErr.Message)
-	case err != nil:
+	ruleErrs, err := routing.Check(rules, region)
+	if err != nil {
 		v.Add("routing_rules", "%s", err.Error())
+	}
+	for _, ruleErr := range ruleErrs {
+		v.Add(fmt.Sprintf("routing_rules[%d].%s", ruleErr.Index, ruleErr.Field), "%s", ruleErr.Message)
 	}
 
 	for i, rule := range rules {

@@ -3,6 +3,7 @@ package inbound
 import (
 	"context"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/switchboard-oss/switchboard/internal/validation"
 	"github.com/switchboard-oss/switchboard/store"
@@ -38,16 +39,21 @@ type RoutingTest struct {
 // required; to may be empty. Both are read like provider input, so
 // "anonymous" and SIP URIs are valid. The connection need not be enabled.
 func (s *Service) TestRoute(ctx context.Context, workspaceID, connectionID, from, to string) (RoutingTest, error) {
-	var verr validation.Error
-	if strings.TrimSpace(from) == "" {
-		verr.Add("from", "is required: the caller's number, such as +14155550123, or anonymous")
-	}
-	if err := verr.Err(); err != nil {
+	conn, err := s.load(ctx, workspaceID, connectionID)
+	if err != nil {
 		return RoutingTest{}, err
 	}
 
-	conn, err := s.load(ctx, workspaceID, connectionID)
-	if err != nil {
+	var verr validation.Error
+	if strings.TrimSpace(from) == "" {
+		verr.Add("from", "is required: the caller's number, such as +14155550123, or anonymous")
+	} else {
+		checkTestParty(&verr, "from", from, conn.Region)
+	}
+	if strings.TrimSpace(to) != "" {
+		checkTestParty(&verr, "to", to, conn.Region)
+	}
+	if err := verr.Err(); err != nil {
 		return RoutingTest{}, err
 	}
 
@@ -74,6 +80,25 @@ func (s *Service) TestRoute(ctx context.Context, workspaceID, connectionID, from
 		Answer:     conn.adapter.Answer(ev, &d.Route),
 		Command:    asyncRouting(conn.Provider),
 	}, nil
+}
+
+// MaxTestPartyLength is the longest caller or called address a routing
+// test reads, in characters. It leaves room for a long SIP URI.
+const MaxTestPartyLength = 256
+
+// checkTestParty adds an error for raw, a caller or called address typed
+// into a routing test, when a webhook could not route a call from it: it
+// is too long, or phone.ParseCallerID cannot classify it. Numbers, SIP
+// URIs, client:identity and withheld caller IDs such as anonymous pass.
+func checkTestParty(v *validation.Error, field, raw, region string) {
+	raw = strings.TrimSpace(raw)
+	if n := utf8.RuneCountInString(raw); n > MaxTestPartyLength {
+		v.Add(field, "is %d characters long; the limit is %d characters", n, MaxTestPartyLength)
+		return
+	}
+	if phone.ParseCallerID(raw, region).Kind == phone.CallerUnknown {
+		v.Add(field, "%q is not a phone number, SIP URI, client:identity or anonymous", raw)
+	}
 }
 
 // party reads a number or address as a provider would send it.

@@ -78,7 +78,7 @@ func (rs *Ruleset) Len() int {
 // Compile checks and compiles rules once, when they are saved. Numbers
 // without a country code, in static targets and in what target_expr
 // produces, are read in defaultRegion. The first invalid rule is reported
-// as a *RuleError.
+// as a *RuleError, while Check reports every one.
 func Compile(rules []Rule, defaultRegion string) (*Ruleset, error) {
 	if len(rules) > MaxRules {
 		return nil, fmt.Errorf("%w: %d rules, the maximum is %d", ErrTooManyRules, len(rules), MaxRules)
@@ -88,11 +88,11 @@ func Compile(rules []Rule, defaultRegion string) (*Ruleset, error) {
 	seen := make(map[string]int, len(rules))
 
 	for i, rule := range rules {
-		compiled, err := compileRule(rule, defaultRegion)
-		if err != nil {
-			err.Index = i
-			err.Name = rule.Name
-			return nil, err
+		compiled, errs := compileRule(rule, defaultRegion)
+		if len(errs) > 0 {
+			errs[0].Index = i
+			errs[0].Name = rule.Name
+			return nil, errs[0]
 		}
 
 		if first, ok := seen[rule.Name]; ok {
@@ -106,40 +106,68 @@ func Compile(rules []Rule, defaultRegion string) (*Ruleset, error) {
 	return rs, nil
 }
 
-func compileRule(rule Rule, defaultRegion string) (compiledRule, *RuleError) {
+// Check validates rules as Compile does, but returns every invalid field
+// of every rule, in order, where Compile stops at the first. More than
+// MaxRules rules return ErrTooManyRules (wrapped) and no rule errors.
+func Check(rules []Rule, defaultRegion string) ([]*RuleError, error) {
+	if len(rules) > MaxRules {
+		return nil, fmt.Errorf("%w: %d rules, the maximum is %d", ErrTooManyRules, len(rules), MaxRules)
+	}
+
+	var all []*RuleError
+	seen := make(map[string]int, len(rules))
+	for i, rule := range rules {
+		_, errs := compileRule(rule, defaultRegion)
+		if first, ok := seen[rule.Name]; ok && strings.TrimSpace(rule.Name) != "" {
+			errs = append([]*RuleError{{Field: "name", Message: fmt.Sprintf("rule %d has the same name", first)}}, errs...)
+		} else if !ok {
+			seen[rule.Name] = i
+		}
+		for _, err := range errs {
+			err.Index, err.Name = i, rule.Name
+			all = append(all, err)
+		}
+	}
+	return all, nil
+}
+
+// compileRule compiles one rule. It returns an error for each invalid
+// field: the name, the condition, and the route or target expression.
+func compileRule(rule Rule, defaultRegion string) (compiledRule, []*RuleError) {
 	out := compiledRule{name: rule.Name}
+	var errs []*RuleError
 
 	if err := checkRuleName(rule.Name); err != nil {
-		return out, &RuleError{Field: "name", Message: err.Error()}
+		errs = append(errs, &RuleError{Field: "name", Message: err.Error()})
 	}
 
 	if strings.TrimSpace(rule.When) == "" {
-		return out, &RuleError{Field: "when", Message: "missing: write true for a rule that matches every call"}
+		errs = append(errs, &RuleError{Field: "when", Message: "missing: write true for a rule that matches every call"})
+	} else if when, err := compileExpression(rule.When, expr.AsBool()); err != nil {
+		errs = append(errs, &RuleError{Field: "when", Message: err.Error()})
+	} else {
+		out.when = when
 	}
-	when, err := compileExpression(rule.When, expr.AsBool())
-	if err != nil {
-		return out, &RuleError{Field: "when", Message: err.Error()}
-	}
-	out.when = when
 
 	if rule.TargetExpr == "" {
 		route, err := validateRoute(rule.Route, defaultRegion)
 		if err != nil {
-			return out, routeRuleError(err)
+			return out, append(errs, routeRuleError(err))
 		}
 		out.route = route
-		return out, nil
+		return out, errs
 	}
 
 	if rerr := checkTargetExprRoute(rule.Route); rerr != nil {
-		return out, rerr
+		return out, append(errs, rerr)
 	}
-	out.target, err = compileTargetExpression(rule.TargetExpr)
+	target, err := compileTargetExpression(rule.TargetExpr)
 	if err != nil {
-		return out, &RuleError{Field: "target_expr", Message: err.Error()}
+		return out, append(errs, &RuleError{Field: "target_expr", Message: err.Error()})
 	}
+	out.target = target
 	out.route = rule.Route
-	return out, nil
+	return out, errs
 }
 
 // checkTargetExprRoute checks the route of a rule that has a target_expr. The

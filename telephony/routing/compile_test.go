@@ -2,6 +2,7 @@ package routing
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -213,6 +214,37 @@ func TestCompileLongExpression(t *testing.T) {
 	require.ErrorAs(t, err, &ruleErr)
 	require.Equal(t, "when", ruleErr.Field)
 	require.Equal(t, "longer than 2000 characters", ruleErr.Message)
+}
+
+func TestCheckReportsEveryField(t *testing.T) {
+	rules := []Rule{
+		{Name: "ok", When: "true", Route: queueRoute("sales")},
+		{Name: "broken", When: "caller.number ==", Route: telephony.Route{Kind: telephony.TargetQueue}},
+		{Name: "ok", When: "true", Route: queueRoute("support")},
+	}
+
+	ruleErrs, err := Check(rules, "US")
+
+	require.NoError(t, err)
+	var got []string
+	for _, e := range ruleErrs {
+		got = append(got, fmt.Sprintf("%d %s", e.Index, e.Field))
+	}
+	require.Equal(t, []string{"1 when", "1 route.target", "2 name"}, got)
+	require.Equal(t, "broken", ruleErrs[0].Name)
+}
+
+func TestCheckValidRules(t *testing.T) {
+	ruleErrs, err := Check([]Rule{{Name: "all", When: "true", Route: queueRoute("sales")}}, "US")
+
+	require.NoError(t, err)
+	require.Empty(t, ruleErrs)
+}
+
+func TestCheckTooManyRules(t *testing.T) {
+	_, err := Check(make([]Rule, MaxRules+1), "US")
+
+	require.ErrorIs(t, err, ErrTooManyRules)
 }
 
 func TestValidateDefaultRoute(t *testing.T) {
