@@ -35,7 +35,7 @@ func TestAdminShowsCallLogsAndRetries(t *testing.T) {
 	first := endTwilioCall(t, e, connID, "+14155550101")
 	b.openCallLog(t, e, first)
 	b.do("wait for the log", chromedp.WaitVisible(chromedp.CSS(`#crm-log .badge.good`)))
-	require.Contains(t, b.text("#crm-log"), "open the CRM entry")
+	require.Contains(t, b.text("#crm-log"), "open in the CRM")
 	require.Len(t, e.CRM.Calls(), 1)
 	b.adminShot("call-logged")
 
