@@ -46,6 +46,7 @@ func benchCallLogs(ctx context.Context, t *target, calls int, rate float64) ([]r
 	fake := fakecallcrm.New()
 	defer fake.Close()
 	fake.SetRate(rate, max(int(rate), 1))
+	fake.KeepIDsOnly()
 	burst := max(int(rate/10), 1)
 
 	key, err := secret.NewKeyring(secret.RandomToken(32))

@@ -64,6 +64,18 @@ type Server struct {
 	limited  int
 	inFlight int
 	maxIn    int
+	// idsOnly drops the fields of stored entries (see KeepIDsOnly).
+	idsOnly bool
+}
+
+// KeepIDsOnly makes the fake keep only the ids and call ids of the
+// entries it stores, not their fields, so a benchmark of a large backlog
+// measures the gateway's memory rather than the fake's. Searches by
+// marker then find nothing, and updates change no field.
+func (s *Server) KeepIDsOnly() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.idsOnly = true
 }
 
 // New starts a fake CRM; call Close when done.
@@ -255,6 +267,9 @@ func (s *Server) store(fields map[string]any, notes string, associations []strin
 	e := &Entry{ID: strconv.Itoa(5000 + s.nextID), Fields: fields, Associations: associations}
 	if m := markerPattern.FindStringSubmatch(notes); m != nil {
 		e.CallID = m[1]
+	}
+	if s.idsOnly {
+		e.Fields, e.Associations = map[string]any{}, nil
 	}
 	s.entries = append(s.entries, e)
 	s.byID[e.ID] = e
