@@ -81,7 +81,14 @@
 // A periodic job (SweepInterval, on the River leader) enqueues a drain job
 // for every connection with due rows, for rows deferred to a later time
 // and for the lease of a drain job that is gone, which lapses a minute
-// after its work should have ended.
+// after its work should have ended. A drain job that failed holds the
+// lease for its own backoff, so a process killed during a CRM outage
+// delays that connection's logs by that backoff plus a minute, which
+// grows with the attempts up to RetryCap.
+//
+// NOTE: a drain job killed while running stays "running" in River until
+// River rescues it (an hour by default); the sweep drains the connection
+// once the lease lapses, so the rescued job then finds nothing to do.
 //
 // # Metrics
 //

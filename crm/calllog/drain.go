@@ -53,8 +53,10 @@ const leaseMargin = time.Minute
 
 // drainRun is one drain job: the connection, its connector and pace.
 type drainRun struct {
-	svc       *Service
-	holder    string
+	svc    *Service
+	holder string
+	// attempt is the drain job's attempt, 1 for its first run.
+	attempt   int
 	conn      crmconn.Connection
 	connector crm.Connector
 	logger    crm.CallLogger
@@ -65,7 +67,7 @@ type drainRun struct {
 // until none is due, the budget is spent or the CRM stops it. It works
 // only while it holds the connection's drain lease. A job that finds the
 // lease held returns at once, because the holder reads its logs too.
-func (s *Service) drain(ctx context.Context, args DrainArgs, holder string) error {
+func (s *Service) drain(ctx context.Context, args DrainArgs, holder string, attempt int) error {
 	conn, connector, err := s.cfg.Connections.Open(ctx, args.WorkspaceID, args.ConnectionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // the connection was deleted, and its logs with it
@@ -73,7 +75,7 @@ func (s *Service) drain(ctx context.Context, args DrainArgs, holder string) erro
 	if err != nil {
 		return fmt.Errorf("open CRM connection %s to log calls: %w", args.ConnectionID, err)
 	}
-	run := &drainRun{svc: s, holder: holder, conn: conn, connector: connector, pace: s.paceOf(conn)}
+	run := &drainRun{svc: s, holder: holder, attempt: attempt, conn: conn, connector: connector, pace: s.paceOf(conn)}
 	held, err := run.lease(ctx, s.cfg.DrainBudget)
 	if err != nil || !held {
 		return err
@@ -134,7 +136,10 @@ func (r *drainRun) finish(ctx context.Context, err error) error {
 		_, leaseErr := r.lease(ctx, snooze.Duration)
 		return errors.Join(err, leaseErr)
 	case err != nil:
-		_, leaseErr := r.lease(context.WithoutCancel(ctx), s.cfg.RetryCap+s.cfg.RetryCap/4)
+		// The lease covers this job's own backoff, not the longest one, so
+		// a process killed during an outage holds the connection only
+		// until this retry would have run.
+		_, leaseErr := r.lease(context.WithoutCancel(ctx), s.maxBackoff(r.attempt))
 		return errors.Join(err, leaseErr)
 	}
 

@@ -80,18 +80,26 @@ func (w *drainWorker) NextRetry(job *river.Job[DrainArgs]) time.Time {
 
 // Work drains the connection's due logs.
 func (w *drainWorker) Work(ctx context.Context, job *river.Job[DrainArgs]) error {
-	return w.svc.drain(ctx, job.Args, strconv.FormatInt(job.ID, 10))
+	return w.svc.drain(ctx, job.Args, strconv.FormatInt(job.ID, 10), job.Attempt)
 }
 
 // backoff returns the wait before retry number attempt (1 for the first).
 func (s *Service) backoff(attempt int) time.Duration {
+	jitter := 0.8 + 0.4*rand.Float64()
+	return time.Duration(float64(s.baseBackoff(attempt)) * jitter)
+}
+
+// maxBackoff is the longest wait backoff(attempt) can return.
+func (s *Service) maxBackoff(attempt int) time.Duration {
+	return s.baseBackoff(attempt) * 6 / 5
+}
+
+func (s *Service) baseBackoff(attempt int) time.Duration {
 	wait := s.cfg.RetryBase
 	for i := 1; i < attempt && wait < s.cfg.RetryCap; i++ {
 		wait *= 2
 	}
-	wait = min(wait, s.cfg.RetryCap)
-	jitter := 0.8 + 0.4*rand.Float64()
-	return time.Duration(float64(wait) * jitter)
+	return min(wait, s.cfg.RetryCap)
 }
 
 // sweepArgs is the periodic job that wakes connections with due logs.
