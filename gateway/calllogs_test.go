@@ -15,8 +15,8 @@ import (
 	"github.com/switchboard-oss/switchboard/store"
 )
 
-// jobRecorder stands in for the job queue: it records the kind of every
-// job enqueued and runs none.
+// jobRecorder replaces the job queue in tests. It records the kind of
+// every job enqueued and runs none.
 type jobRecorder struct {
 	mu    sync.Mutex
 	kinds []string

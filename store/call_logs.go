@@ -234,9 +234,9 @@ func (q *Queries) RecordCallLogFailure(ctx context.Context, id, lastError string
 }
 
 // RetryCallLog makes the log id of workspaceID due now with a fresh count
-// of attempts: a failed or skipped log becomes pending (or logged, when
-// the CRM has its entry), and a log with nothing due gets a new revision,
-// so its entry is written again. It returns the log as stored.
+// of attempts and returns the log as stored. A failed or skipped log
+// becomes pending, or logged when the CRM has its entry. A log with
+// nothing due gets a new revision, so its entry is written again.
 func (q *Queries) RetryCallLog(ctx context.Context, workspaceID, id string) (CallLog, error) {
 	at := now()
 	err := q.execOne(ctx, "call log "+id, `UPDATE call_logs SET

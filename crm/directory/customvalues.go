@@ -27,7 +27,7 @@ type contactRules struct {
 	coerceText bool
 }
 
-// valueFault is why a custom value does not hold for its field.
+// valueFault is the reason a custom value does not fit its field.
 type valueFault int
 
 const (
@@ -212,7 +212,7 @@ func canonicalInteger(value any) (any, valueFault) {
 	return json.Number(strconv.FormatInt(exact.Num().Int64(), 10)), faultNone
 }
 
-// faultMessage says why value does not hold for f.
+// faultMessage returns the reason value does not fit f, for an error message.
 func faultMessage(f store.CustomField, value any, fault valueFault) string {
 	switch fault {
 	case faultMissing:

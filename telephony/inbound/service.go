@@ -60,14 +60,14 @@ type Config struct {
 	// call.missed for webhook subscribers, in the transaction that stores
 	// the call event; nil records none.
 	Events webhooks.Emitter
-	// CallLogs queues the CRM logs of calls that end and updates them when
+	// CallLogs queues the CRM logs of calls that end, and updates them when
 	// an ended call changes, in the transaction that stores the call
-	// event; nil logs no call.
+	// event. Nil logs no call.
 	CallLogs CallLogs
 }
 
-// CallLogs is told of every change of a call record inside the change's
-// transaction; crm/calllog implements it.
+// CallLogs receives every change of a call record inside the change's
+// transaction. crm/calllog implements it.
 type CallLogs interface {
 	// CallChanged handles the change of a call from before to after; before
 	// is the zero Call for a call the change created.
