@@ -12,12 +12,12 @@ import (
 )
 
 // callToContactAssociation is HubSpot's association type id from a call
-// to a contact, in the HUBSPOT_DEFINED category.
+// to a contact, in the HUBSPOT_DEFINED category; HubSpot's calls API
+// schema uses 194 in its association example.
 //
-// NOTE: this id and the disposition GUIDs below are HubSpot's published
-// defaults as remembered from its associations and calls guides; they
-// were not checked against a live account, and an account can add its
-// own dispositions.
+// NOTE: the disposition GUIDs below are the defaults HubSpot returns from
+// GET /calling/v1/dispositions, checked against public integrations
+// rather than a live account. An account can add its own dispositions.
 const callToContactAssociation = 194
 
 // Default call dispositions of a HubSpot account, the GUIDs that
