@@ -117,6 +117,64 @@ func TestFindCallLogPagesThroughNotes(t *testing.T) {
 	require.Equal(t, "50", fake.Requests()[1].Query.Get("start"))
 }
 
+func TestFindCallLogThroughActivity(t *testing.T) {
+	fake := crmhttptest.NewServer(t)
+	fake.OK(http.MethodGet, "/api/v1/callLogs", `{"success":true,"data":[],
+		"additional_data":{"pagination":{"more_items_in_collection":false}}}`)
+	fake.OK(http.MethodGet, "/api/v1/activities", `{"success":true,"data":[{"id":76,"note":"<p>Switchboard call call_00012</p>"}],
+		"additional_data":{"pagination":{"more_items_in_collection":true}}}`)
+	fake.OK(http.MethodGet, "/api/v1/activities", `{"success":true,"data":[{"id":77,"note":"<p>Switchboard call call_0001</p>"}],
+		"additional_data":{"pagination":{"more_items_in_collection":false}}}`)
+	connector := newTestConnector(fake, Config{CompanyDomain: "acme"})
+
+	found, ok, err := connector.FindCallLog(context.Background(), answeredCall())
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, crm.LoggedCall{ID: "activity:77", URL: "https://acme.pipedrive.com/person/31"}, found)
+
+	first := fake.Requests()[1].Query
+	require.Equal(t, "0", first.Get("user_id"), "user_id 0 lists the activities of every user")
+	require.Equal(t, "call", first.Get("type"))
+	require.Equal(t, "2025-03-03", first.Get("start_date"))
+	require.Equal(t, "2025-03-05", first.Get("end_date"))
+	require.Equal(t, "0", first.Get("start"))
+	require.Equal(t, "100", first.Get("limit"))
+	require.Equal(t, "100", fake.Requests()[2].Query.Get("start"))
+	fake.AssertDone()
+}
+
+func TestFindCallLogNotFound(t *testing.T) {
+	fake := crmhttptest.NewServer(t)
+	fake.OK(http.MethodGet, "/api/v1/callLogs", `{"success":true,"data":[{"id":"x1","note":"<p>Switchboard call call_00012</p>"}],
+		"additional_data":{"pagination":{"more_items_in_collection":false}}}`)
+	fake.OK(http.MethodGet, "/api/v1/activities", `{"success":true,"data":null,
+		"additional_data":{"pagination":{"more_items_in_collection":false}}}`)
+	connector := newTestConnector(fake, Config{CompanyDomain: "acme"})
+
+	_, ok, err := connector.FindCallLog(context.Background(), answeredCall())
+	require.NoError(t, err)
+	require.False(t, ok)
+	fake.AssertDone()
+}
+
+func TestUpdateCallLogByActivityID(t *testing.T) {
+	fake := crmhttptest.NewServer(t)
+	fake.OK(http.MethodPut, "/api/v1/activities/77", `{"success":true,"data":{"id":77}}`)
+	connector := newTestConnector(fake, Config{CompanyDomain: "acme"})
+
+	logged, err := connector.UpdateCallLog(context.Background(), "activity:77", answeredCall())
+	require.NoError(t, err)
+	require.Equal(t, "activity:77", logged.ID)
+	require.Len(t, fake.Requests(), 1, "the activity id needs no call log read")
+	fake.AssertDone()
+}
+
+func TestUpdateCallLogInvalidActivityID(t *testing.T) {
+	connector := newTestConnector(crmhttptest.NewServer(t), Config{CompanyDomain: "acme"})
+	_, err := connector.UpdateCallLog(context.Background(), "activity:x7", answeredCall())
+	require.ErrorContains(t, err, `Pipedrive call log "activity:x7": the activity id is not a positive number`)
+}
+
 func TestFindUserIDByEmail(t *testing.T) {
 	fake := crmhttptest.NewServer(t)
 	fake.OK(http.MethodGet, "/api/v1/users/find", `{"success":true,"data":[{"id":9001,"email":"grace@example.com"}]}`)
