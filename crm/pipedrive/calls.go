@@ -262,10 +262,12 @@ func callOutcome(outcome string) string {
 }
 
 // noteHTML returns crm.CallNotes as the HTML a Pipedrive note holds, one
-// paragraph per part.
+// paragraph per part. Notes from a browser form have CRLF line breaks,
+// which it reads as LF.
 func noteHTML(log crm.CallLog) string {
+	notes := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(crm.CallNotes(log))
 	var b strings.Builder
-	for _, part := range strings.Split(crm.CallNotes(log), "\n\n") {
+	for _, part := range strings.Split(notes, "\n\n") {
 		b.WriteString("<p>" + strings.ReplaceAll(html.EscapeString(part), "\n", "<br>") + "</p>")
 	}
 	return b.String()
