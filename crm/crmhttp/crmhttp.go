@@ -123,6 +123,21 @@ func NewJSONRequest(ctx context.Context, method, rawURL string, body any) (*http
 	return req, nil
 }
 
+// TrimAPIPath trims spaces and trailing slashes from base, then removes the
+// first of suffixes that ends it, ignoring case. Connectors pass the API
+// paths they add themselves, so that a base URL pasted with its API path
+// does not send /api/v1/api/v1/... requests. List longer suffixes first.
+func TrimAPIPath(base string, suffixes ...string) string {
+	root := strings.TrimRight(strings.TrimSpace(base), "/")
+	for _, suffix := range suffixes {
+		cut := len(root) - len(suffix)
+		if cut >= 0 && strings.EqualFold(root[cut:], suffix) {
+			return strings.TrimRight(root[:cut], "/")
+		}
+	}
+	return root
+}
+
 // Endpoint joins base (which may carry a path prefix) and path, and adds
 // query when it is not empty.
 func Endpoint(base, path string, query url.Values) (string, error) {

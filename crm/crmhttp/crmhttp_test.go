@@ -206,3 +206,23 @@ func TestStatusErrorMessage(t *testing.T) {
 	require.Equal(t, "CRM rejected the credentials: HTTP 401: expired", err.Error())
 	require.True(t, errors.Is(err, crm.ErrUnauthorized))
 }
+
+func TestTrimAPIPath(t *testing.T) {
+	cases := []struct {
+		base string
+		want string
+	}{
+		{"https://acme.pipedrive.com/api/v1", "https://acme.pipedrive.com"},
+		{" https://acme.pipedrive.com/API/V1// ", "https://acme.pipedrive.com"},
+		{"https://api.pipedrive.com/v1/", "https://api.pipedrive.com"},
+		{"https://proxy.example.com/pipedrive/api/v1", "https://proxy.example.com/pipedrive"},
+		{"https://proxy.example.com/pipedrive/", "https://proxy.example.com/pipedrive"},
+		{"https://proxy.example.com/napi/v1x", "https://proxy.example.com/napi/v1x"},
+		{"", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.base, func(t *testing.T) {
+			require.Equal(t, tc.want, crmhttp.TrimAPIPath(tc.base, "/api/v1", "/v1", "/api"))
+		})
+	}
+}

@@ -154,3 +154,18 @@ func TestCreateContactForUnknownCaller(t *testing.T) {
 	require.Equal(t, "160", record.ID)
 	require.JSONEq(t, `{"properties":{"phone":"+14155550999"}}`, fake.Requests()[0].Body)
 }
+
+func TestBaseURLWithAPIPath(t *testing.T) {
+	for _, suffix := range []string{"/crm/v3", "/crm/v3/objects/", "/CRM", ""} {
+		t.Run(suffix, func(t *testing.T) {
+			fake := crmhttptest.NewServer(t)
+			fake.OK(http.MethodGet, "/crm/v3/owners", `{"results":[{"id":"7001","email":"grace@example.com"}]}`)
+			connector := New(Config{BaseURL: fake.URL + suffix, HTTPClient: fake.Client("Authorization", "Bearer pat-na1-test")})
+
+			id, err := connector.FindUserID(context.Background(), "grace@example.com")
+			require.NoError(t, err)
+			require.Equal(t, "7001", id)
+			require.Equal(t, "/crm/v3/owners", fake.Requests()[0].Path)
+		})
+	}
+}

@@ -42,7 +42,9 @@ var contactProperties = []string{
 
 // Config configures a Connector.
 type Config struct {
-	// BaseURL is the API root. Empty means DefaultBaseURL.
+	// BaseURL is the API root. Empty means DefaultBaseURL. A trailing
+	// /crm/v3/objects, /crm/v3 or /crm is removed, because the connector
+	// adds the API paths itself.
 	BaseURL string
 	// HTTPClient sends every request and adds the authentication (private
 	// app token or OAuth 2.0 access token). Nil means http.DefaultClient,
@@ -81,7 +83,7 @@ var _ crm.Connector = (*Connector)(nil)
 // New returns a connector for cfg.
 func New(cfg Config) *Connector {
 	c := &Connector{
-		baseURL:     strings.TrimRight(cfg.BaseURL, "/"),
+		baseURL:     crmhttp.TrimAPIPath(cfg.BaseURL, "/crm/v3/objects", "/crm/v3", "/crm"),
 		client:      cfg.HTTPClient,
 		properties:  mergeProperties(contactProperties, cfg.Properties),
 		now:         time.Now,

@@ -180,3 +180,19 @@ func TestErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestBaseURLWithAPIPath(t *testing.T) {
+	suffixes := []string{"/api/v1", "/api/v1/", "/API/V1", "/api/v2", "/v1", "/v2/", "/api", ""}
+	for _, suffix := range suffixes {
+		t.Run(suffix, func(t *testing.T) {
+			fake := crmhttptest.NewServer(t)
+			fake.OK(http.MethodGet, "/api/v1/users/find", `{"success":true,"data":[{"id":9001,"email":"grace@example.com"}]}`)
+			connector := New(Config{BaseURL: fake.URL + suffix, HTTPClient: fake.Client("x-api-token", "test-api-token")})
+
+			id, err := connector.FindUserID(context.Background(), "grace@example.com")
+			require.NoError(t, err)
+			require.Equal(t, "9001", id)
+			require.Equal(t, "/api/v1/users/find", fake.Requests()[0].Path)
+		})
+	}
+}

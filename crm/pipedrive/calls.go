@@ -18,10 +18,6 @@ import (
 // start_time and end_time (Pipedrive API v1 reference, "CallLogs").
 const callLogTimeLayout = "2006-01-02 15:04:05"
 
-// callLogSearchPages bounds the pages of GET /v1/callLogs that
-// FindCallLog reads, 50 call logs each.
-const callLogSearchPages = 10
-
 var _ crm.CallLogger = (*Connector)(nil)
 
 // callLogBody is the body of POST /v1/callLogs. duration is in seconds,
@@ -68,15 +64,13 @@ func (c *Connector) LogCall(ctx context.Context, log crm.CallLog) (crm.LoggedCal
 // Pipedrive has no endpoint that changes a call log: it reads the call
 // log's activity_id and sends PUT /v1/activities/{activity_id} with the
 // subject, note and duration ("HH:MM", the activity format).
+//
+// An id of the form "activity:{activity_id}", which FindCallLog returns for
+// a call log it found through its activity, names the activity directly.
 func (c *Connector) UpdateCallLog(ctx context.Context, id string, log crm.CallLog) (crm.LoggedCall, error) {
-	var current struct {
-		Data callLogObject `json:"data"`
-	}
-	if err := c.send(ctx, http.MethodGet, "/api/v1/callLogs/"+url.PathEscape(id), nil, &current); err != nil {
-		return crm.LoggedCall{}, fmt.Errorf("reading Pipedrive call log %s: %w", id, err)
-	}
-	if current.Data.ActivityID == 0 {
-		return crm.LoggedCall{}, fmt.Errorf("updating Pipedrive call log %s: it has no activity to update", id)
+	activityID, err := c.callLogActivity(ctx, id)
+	if err != nil {
+		return crm.LoggedCall{}, err
 	}
 
 	activity := map[string]any{
@@ -88,44 +82,34 @@ func (c *Connector) UpdateCallLog(ctx context.Context, id string, log crm.CallLo
 	for name, value := range log.Fields {
 		activity[name] = value
 	}
-	path := "/api/v1/activities/" + strconv.FormatInt(current.Data.ActivityID, 10)
+	path := "/api/v1/activities/" + strconv.FormatInt(activityID, 10)
 	if err := c.send(ctx, http.MethodPut, path, activity, nil); err != nil {
 		return crm.LoggedCall{}, fmt.Errorf("updating the activity of Pipedrive call log %s: %w", id, err)
 	}
 	return c.loggedCall(id, log), nil
 }
 
-// FindCallLog reads the call logs of the token's user, 50 per page, for
-// one whose note holds the marker of log.CallID.
-//
-// NOTE: the listing holds only the call logs assigned to the token's user
-// and FindCallLog reads its first callLogSearchPages pages, so a call log
-// assigned to another user, or older than the latest 500, is not found
-// and an interrupted create is sent again.
-func (c *Connector) FindCallLog(ctx context.Context, log crm.CallLog) (crm.LoggedCall, bool, error) {
-	for page := range callLogSearchPages {
-		var body struct {
-			Data           []callLogObject `json:"data"`
-			AdditionalData struct {
-				Pagination struct {
-					More bool `json:"more_items_in_collection"`
-				} `json:"pagination"`
-			} `json:"additional_data"`
+// callLogActivity returns the id of the activity behind the call log id,
+// read with GET /v1/callLogs/{id} unless id has the activity form.
+func (c *Connector) callLogActivity(ctx context.Context, id string) (int64, error) {
+	if activity, ok := strings.CutPrefix(id, activityIDPrefix); ok {
+		n, err := strconv.ParseInt(activity, 10, 64)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("updating Pipedrive call log %q: the activity id is not a positive number", id)
 		}
-		query := url.Values{"start": {strconv.Itoa(page * 50)}, "limit": {"50"}}
-		if err := c.get(ctx, "/api/v1/callLogs", query, &body); err != nil {
-			return crm.LoggedCall{}, false, fmt.Errorf("searching Pipedrive call logs for %s: %w", log.CallID, err)
-		}
-		for _, l := range body.Data {
-			if crm.HasCallMarker(l.Note, log.CallID) {
-				return c.loggedCall(l.ID, log), true, nil
-			}
-		}
-		if !body.AdditionalData.Pagination.More {
-			break
-		}
+		return n, nil
 	}
-	return crm.LoggedCall{}, false, nil
+
+	var current struct {
+		Data callLogObject `json:"data"`
+	}
+	if err := c.send(ctx, http.MethodGet, "/api/v1/callLogs/"+url.PathEscape(id), nil, &current); err != nil {
+		return 0, fmt.Errorf("reading Pipedrive call log %s: %w", id, err)
+	}
+	if current.Data.ActivityID == 0 {
+		return 0, fmt.Errorf("updating Pipedrive call log %s: it has no activity to update", id)
+	}
+	return current.Data.ActivityID, nil
 }
 
 // FindUserID returns the id of the Pipedrive user with email, from
@@ -278,10 +262,12 @@ func callOutcome(outcome string) string {
 }
 
 // noteHTML returns crm.CallNotes as the HTML a Pipedrive note holds, one
-// paragraph per part.
+// paragraph per part. Notes from a browser form have CRLF line breaks,
+// which it reads as LF.
 func noteHTML(log crm.CallLog) string {
+	notes := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(crm.CallNotes(log))
 	var b strings.Builder
-	for _, part := range strings.Split(crm.CallNotes(log), "\n\n") {
+	for _, part := range strings.Split(notes, "\n\n") {
 		b.WriteString("<p>" + strings.ReplaceAll(html.EscapeString(part), "\n", "<br>") + "</p>")
 	}
 	return b.String()

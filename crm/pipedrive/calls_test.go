@@ -41,6 +41,28 @@ func TestLogCallFieldsAndUnits(t *testing.T) {
 	}`, fake.Requests()[0].Body)
 }
 
+func TestNoteHTMLShowsNotesAsTyped(t *testing.T) {
+	cases := []struct {
+		name  string
+		notes string
+		want  string
+	}{
+		{"ampersand", "Q&A", "<p>Q&amp;A</p>"},
+		{"markup", "<b>not bold</b> 1 < 2 > 0", "<p>&lt;b&gt;not bold&lt;/b&gt; 1 &lt; 2 &gt; 0</p>"},
+		{"entity", "&lt; stays text", "<p>&amp;lt; stays text</p>"},
+		{"quotes", `"a" 'b'`, "<p>&#34;a&#34; &#39;b&#39;</p>"},
+		{"line break", "line one\nline two", "<p>line one<br>line two</p>"},
+		{"blank line", "first\n\nsecond", "<p>first</p><p>second</p>"},
+		{"CRLF", "first\r\n\r\nsecond\r\nthird", "<p>first</p><p>second<br>third</p>"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			log := crm.CallLog{CallID: "call_0001", Notes: tc.notes}
+			require.Equal(t, tc.want+"<p>Switchboard call call_0001</p>", noteHTML(log))
+		})
+	}
+}
+
 func TestLogCallOutcomes(t *testing.T) {
 	cases := []struct {
 		outcome string
@@ -115,6 +137,64 @@ func TestFindCallLogPagesThroughNotes(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "a1b2c3", found.ID)
 	require.Equal(t, "50", fake.Requests()[1].Query.Get("start"))
+}
+
+func TestFindCallLogThroughActivity(t *testing.T) {
+	fake := crmhttptest.NewServer(t)
+	fake.OK(http.MethodGet, "/api/v1/callLogs", `{"success":true,"data":[],
+		"additional_data":{"pagination":{"more_items_in_collection":false}}}`)
+	fake.OK(http.MethodGet, "/api/v1/activities", `{"success":true,"data":[{"id":76,"note":"<p>Switchboard call call_00012</p>"}],
+		"additional_data":{"pagination":{"more_items_in_collection":true}}}`)
+	fake.OK(http.MethodGet, "/api/v1/activities", `{"success":true,"data":[{"id":77,"note":"<p>Switchboard call call_0001</p>"}],
+		"additional_data":{"pagination":{"more_items_in_collection":false}}}`)
+	connector := newTestConnector(fake, Config{CompanyDomain: "acme"})
+
+	found, ok, err := connector.FindCallLog(context.Background(), answeredCall())
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, crm.LoggedCall{ID: "activity:77", URL: "https://acme.pipedrive.com/person/31"}, found)
+
+	first := fake.Requests()[1].Query
+	require.Equal(t, "0", first.Get("user_id"), "user_id 0 lists the activities of every user")
+	require.Equal(t, "call", first.Get("type"))
+	require.Equal(t, "2025-03-03", first.Get("start_date"))
+	require.Equal(t, "2025-03-05", first.Get("end_date"))
+	require.Equal(t, "0", first.Get("start"))
+	require.Equal(t, "100", first.Get("limit"))
+	require.Equal(t, "100", fake.Requests()[2].Query.Get("start"))
+	fake.AssertDone()
+}
+
+func TestFindCallLogNotFound(t *testing.T) {
+	fake := crmhttptest.NewServer(t)
+	fake.OK(http.MethodGet, "/api/v1/callLogs", `{"success":true,"data":[{"id":"x1","note":"<p>Switchboard call call_00012</p>"}],
+		"additional_data":{"pagination":{"more_items_in_collection":false}}}`)
+	fake.OK(http.MethodGet, "/api/v1/activities", `{"success":true,"data":null,
+		"additional_data":{"pagination":{"more_items_in_collection":false}}}`)
+	connector := newTestConnector(fake, Config{CompanyDomain: "acme"})
+
+	_, ok, err := connector.FindCallLog(context.Background(), answeredCall())
+	require.NoError(t, err)
+	require.False(t, ok)
+	fake.AssertDone()
+}
+
+func TestUpdateCallLogByActivityID(t *testing.T) {
+	fake := crmhttptest.NewServer(t)
+	fake.OK(http.MethodPut, "/api/v1/activities/77", `{"success":true,"data":{"id":77}}`)
+	connector := newTestConnector(fake, Config{CompanyDomain: "acme"})
+
+	logged, err := connector.UpdateCallLog(context.Background(), "activity:77", answeredCall())
+	require.NoError(t, err)
+	require.Equal(t, "activity:77", logged.ID)
+	require.Len(t, fake.Requests(), 1, "the activity id needs no call log read")
+	fake.AssertDone()
+}
+
+func TestUpdateCallLogInvalidActivityID(t *testing.T) {
+	connector := newTestConnector(crmhttptest.NewServer(t), Config{CompanyDomain: "acme"})
+	_, err := connector.UpdateCallLog(context.Background(), "activity:x7", answeredCall())
+	require.ErrorContains(t, err, `Pipedrive call log "activity:x7": the activity id is not a positive number`)
 }
 
 func TestFindUserIDByEmail(t *testing.T) {

@@ -40,7 +40,8 @@ const (
 // Config configures a Connector.
 type Config struct {
 	// BaseURL is the API root. Empty means DefaultBaseURL. A company
-	// domain root such as https://acme.pipedrive.com works too.
+	// domain root such as https://acme.pipedrive.com works too. A trailing
+	// /api/v1, /api/v2, /v1, /v2 or /api is removed.
 	BaseURL string
 	// HTTPClient sends every request and adds the authentication: the API
 	// token in the x-api-token header or an OAuth 2.0 bearer token. Nil
@@ -77,7 +78,7 @@ var _ crm.Connector = (*Connector)(nil)
 // New returns a connector for cfg.
 func New(cfg Config) *Connector {
 	c := &Connector{
-		baseURL:       strings.TrimRight(cfg.BaseURL, "/"),
+		baseURL:       crmhttp.TrimAPIPath(cfg.BaseURL, apiPathSuffixes...),
 		client:        cfg.HTTPClient,
 		apiVersion:    cfg.APIVersion,
 		now:           time.Now,
@@ -100,6 +101,11 @@ func New(cfg Config) *Connector {
 	c.orgs = crmhttp.NewCache[string](ttl, nil)
 	return c
 }
+
+// apiPathSuffixes are the API paths that users paste along with the host,
+// such as https://api.pipedrive.com/v1, the root that Pipedrive's API v1
+// reference gives. New removes one from the end of Config.BaseURL.
+var apiPathSuffixes = []string{"/api/v1", "/api/v2", "/v1", "/v2", "/api"}
 
 // Kind returns crm.KindPipedrive.
 func (c *Connector) Kind() crm.Kind { return crm.KindPipedrive }

@@ -35,7 +35,8 @@ var DefaultObjects = []string{"Contact", "Lead"}
 type Config struct {
 	// InstanceURL is the base URL of the org, such as
 	// https://acme.my.salesforce.com: the instance_url of the OAuth token
-	// response.
+	// response. A trailing /services/data, with or without a version such
+	// as /v63.0, is removed, because the connector adds the REST path.
 	InstanceURL string `json:"instance_url"`
 	// HTTPClient sends every request and adds the authentication.
 	// http.DefaultClient when nil.
@@ -69,7 +70,7 @@ var _ crm.Connector = (*Connector)(nil)
 // makes every method return the validation error.
 func New(cfg Config) *Connector {
 	c := &Connector{
-		instanceURL: strings.TrimRight(cfg.InstanceURL, "/"),
+		instanceURL: instanceRoot(cfg.InstanceURL),
 		client:      cfg.HTTPClient,
 		version:     strings.TrimPrefix(cfg.APIVersion, "v"),
 		objects:     cfg.Objects,
@@ -87,6 +88,19 @@ func New(cfg Config) *Connector {
 		c.objects = DefaultObjects
 	}
 	return c
+}
+
+// restPathPattern is the REST API path that users copy along with the
+// instance URL, with or without a version.
+var restPathPattern = regexp.MustCompile(`(?i)/services/data(/v[0-9]{2,3}\.0)?/*$`)
+
+// instanceRoot returns instanceURL without trailing slashes and without a
+// trailing REST API path, so that
+// https://acme.my.salesforce.com/services/data/v63.0 does not send
+// /services/data/v63.0/services/data/v63.0/... requests.
+func instanceRoot(instanceURL string) string {
+	root := strings.TrimRight(strings.TrimSpace(instanceURL), "/")
+	return strings.TrimRight(restPathPattern.ReplaceAllString(root, ""), "/")
 }
 
 var (

@@ -282,3 +282,35 @@ func TestInvalidConfigFailsEveryCall(t *testing.T) {
 	_, err = c.ListChanged(context.Background(), time.Time{}, "")
 	require.ErrorAs(t, err, &invalid)
 }
+
+func TestInstanceURLWithRESTPath(t *testing.T) {
+	cases := []struct {
+		instanceURL string
+		want        string
+	}{
+		{"https://acme.my.salesforce.com/services/data/v63.0", "https://acme.my.salesforce.com"},
+		{"https://acme.my.salesforce.com/services/data/v63.0/", "https://acme.my.salesforce.com"},
+		{"https://acme.my.salesforce.com/services/data", "https://acme.my.salesforce.com"},
+		{"https://acme.my.salesforce.com/Services/Data/", "https://acme.my.salesforce.com"},
+		{"https://acme.my.salesforce.com/", "https://acme.my.salesforce.com"},
+		{"https://acme.my.salesforce.com/services/data/v63.0/sobjects", "https://acme.my.salesforce.com/services/data/v63.0/sobjects"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.instanceURL, func(t *testing.T) {
+			connector := New(Config{InstanceURL: tc.instanceURL})
+			require.NoError(t, connector.configErr)
+			require.Equal(t, tc.want+"/lightning/r/Contact/003A/view", connector.RecordURL(crm.Record{ID: "003A", Object: "Contact"}))
+		})
+	}
+}
+
+func TestSearchByPhoneTrimsRESTPath(t *testing.T) {
+	c, org := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		reply(w, http.StatusOK, `{"searchRecords": []}`)
+	})
+	c.instanceURL = instanceRoot(org.server.URL + "/services/data/v63.0/")
+
+	_, err := c.SearchByPhone(context.Background(), []string{"+14155550123"})
+	require.NoError(t, err)
+	require.Equal(t, "/services/data/v"+DefaultAPIVersion+"/search/", org.seen[0].Path)
+}

@@ -7,8 +7,13 @@
 // It follows the public API references of the endpoints it serves:
 // HubSpot CRM v3 objects/calls (create, update, search), contacts search
 // and create, and owners; Pipedrive v1 callLogs (create, get, list),
-// activities update, users find, and v2 persons search and create. Only
-// the fields call logging sends are read.
+// activities (list, update), users find, and v2 persons search and create.
+// Only the fields call logging sends are read.
+//
+// Every Pipedrive request acts as user PipedriveTokenUser. As in
+// Pipedrive, GET /v1/callLogs lists only that user's call logs, while
+// GET /v1/activities lists a call log's activity for its owner and, with
+// user_id=0, for every user.
 package fakecallcrm
 
 import (
@@ -17,6 +22,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +30,11 @@ import (
 
 	"golang.org/x/time/rate"
 )
+
+// PipedriveTokenUser is the Pipedrive user id of the token the fake
+// assumes on every request. A call log created without user_id belongs to
+// this user.
+const PipedriveTokenUser = 1
 
 // markerPattern finds the Switchboard call id in an entry's notes.
 var markerPattern = regexp.MustCompile(`Switchboard call (call_[A-Za-z0-9]+)`)
@@ -40,6 +51,8 @@ type Entry struct {
 	// Associations are the HubSpot contact ids, or the Pipedrive person id.
 	Associations []string
 	Updates      int
+	// pipedrive is true for a call log, false for a HubSpot call.
+	pipedrive bool
 }
 
 // Server is the fake CRM.
@@ -242,7 +255,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	case r.Method == http.MethodPost && path == "/api/v1/callLogs":
 		s.pipedriveCreate(w, r, body)
 	case r.Method == http.MethodGet && path == "/api/v1/callLogs":
-		s.pipedriveList(w)
+		s.pipedriveList(w, r)
+	case r.Method == http.MethodGet && path == "/api/v1/activities":
+		s.pipedriveActivities(w, r)
 	case r.Method == http.MethodGet && strings.HasPrefix(path, "/api/v1/callLogs/"):
 		s.pipedriveGet(w, strings.TrimPrefix(path, "/api/v1/callLogs/"))
 	case r.Method == http.MethodPut && strings.HasPrefix(path, "/api/v1/activities/"):
@@ -260,11 +275,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 
 // store adds an entry and returns it; it hangs the request afterwards
 // when HangCreates asked for it.
-func (s *Server) store(fields map[string]any, notes string, associations []string) (*Entry, bool) {
+func (s *Server) store(pipedrive bool, fields map[string]any, notes string, associations []string) (*Entry, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextID++
-	e := &Entry{ID: strconv.Itoa(5000 + s.nextID), Fields: fields, Associations: associations}
+	e := &Entry{ID: strconv.Itoa(5000 + s.nextID), Fields: fields, Associations: associations, pipedrive: pipedrive}
 	if m := markerPattern.FindStringSubmatch(notes); m != nil {
 		e.CallID = m[1]
 	}
@@ -298,7 +313,7 @@ func (s *Server) hubspotCreate(w http.ResponseWriter, r *http.Request, body []by
 		ids = append(ids, a.To.ID)
 	}
 	notes, _ := req.Properties["hs_call_body"].(string)
-	e, hang := s.store(req.Properties, notes, ids)
+	e, hang := s.store(false, req.Properties, notes, ids)
 	if hang {
 		<-r.Context().Done()
 		return
@@ -418,7 +433,7 @@ func (s *Server) pipedriveCreate(w http.ResponseWriter, r *http.Request, body []
 	if id, ok := fields["person_id"].(float64); ok {
 		person = []string{strconv.FormatFloat(id, 'f', -1, 64)}
 	}
-	e, hang := s.store(fields, notes, person)
+	e, hang := s.store(true, fields, notes, person)
 	if hang {
 		<-r.Context().Done()
 		return
@@ -430,7 +445,41 @@ func (s *Server) pipedriveCreate(w http.ResponseWriter, r *http.Request, body []
 // id plus 100000.
 func (s *Server) pipedriveLog(e *Entry) map[string]any {
 	id, _ := strconv.Atoi(e.ID)
-	return map[string]any{"id": e.ID, "activity_id": id + 100000, "note": e.Fields["note"]}
+	return map[string]any{"id": e.ID, "activity_id": id + 100000, "user_id": pipedriveOwner(e), "note": e.Fields["note"]}
+}
+
+// pipedriveActivity is the API form of a call log's activity: its note
+// and subject as last written, either by the call log or by an update of
+// the activity, and the date of the call's start as its due date.
+func (s *Server) pipedriveActivity(e *Entry) map[string]any {
+	id, _ := strconv.Atoi(e.ID)
+	activity := map[string]any{
+		"id": id + 100000, "user_id": pipedriveOwner(e), "type": "call", "done": true,
+		"due_date": pipedriveDueDate(e), "note": e.Fields["note"], "subject": e.Fields["subject"],
+	}
+	for _, name := range []string{"note", "subject"} {
+		if value, ok := e.Fields["activity."+name]; ok {
+			activity[name] = value
+		}
+	}
+	return activity
+}
+
+// pipedriveOwner returns the user_id a call log was created with, or
+// PipedriveTokenUser when it had none.
+func pipedriveOwner(e *Entry) int {
+	if id, ok := e.Fields["user_id"].(float64); ok {
+		return int(id)
+	}
+	return PipedriveTokenUser
+}
+
+// pipedriveDueDate returns the date of a call log's start_time, "" when
+// the fake kept no fields.
+func pipedriveDueDate(e *Entry) string {
+	start, _ := e.Fields["start_time"].(string)
+	date, _, _ := strings.Cut(start, " ")
+	return date
 }
 
 func (s *Server) pipedriveGet(w http.ResponseWriter, id string) {
@@ -448,15 +497,70 @@ func (s *Server) pipedriveGet(w http.ResponseWriter, id string) {
 	writeJSON(w, http.StatusOK, map[string]any{"success": true, "data": log})
 }
 
-func (s *Server) pipedriveList(w http.ResponseWriter) {
+// pipedriveList lists the call logs of PipedriveTokenUser, newest first,
+// a page of start and limit (at most 50) at a time.
+func (s *Server) pipedriveList(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	logs := make([]map[string]any, 0, len(s.entries))
+	var logs []map[string]any
 	for i := len(s.entries) - 1; i >= 0; i-- {
-		logs = append(logs, s.pipedriveLog(s.entries[i]))
+		if e := s.entries[i]; e.pipedrive && pipedriveOwner(e) == PipedriveTokenUser {
+			logs = append(logs, s.pipedriveLog(e))
+		}
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"success": true, "data": logs,
-		"additional_data": map[string]any{"pagination": map[string]any{"more_items_in_collection": false}}})
+	writePipedrivePage(w, r, logs, 50)
+}
+
+// pipedriveActivities lists the activities of the call logs of user_id:
+// the token's user when it is missing, every user when it is 0. It
+// filters by type and by a due date from start_date to end_date, and
+// returns a page of start and limit (100 by default).
+func (s *Server) pipedriveActivities(w http.ResponseWriter, r *http.Request) {
+	query := r.URL.Query()
+	user := PipedriveTokenUser
+	if value := query.Get("user_id"); value != "" {
+		n, err := strconv.Atoi(value)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"success": false, "error": "user_id must be a number"})
+			return
+		}
+		user = n
+	}
+	types := strings.Split(query.Get("type"), ",")
+	from, to := query.Get("start_date"), query.Get("end_date")
+
+	s.mu.Lock()
+	var activities []map[string]any
+	for _, e := range s.entries {
+		due := pipedriveDueDate(e)
+		switch {
+		case !e.pipedrive:
+		case user != 0 && pipedriveOwner(e) != user:
+		case query.Get("type") != "" && !slices.Contains(types, "call"):
+		case from != "" && due < from, to != "" && due > to:
+		default:
+			activities = append(activities, s.pipedriveActivity(e))
+		}
+	}
+	s.mu.Unlock()
+	writePipedrivePage(w, r, activities, 500)
+}
+
+// writePipedrivePage writes the page of items that the start and limit
+// parameters select, with limit at most maxLimit and 100 when missing,
+// and the pagination of Pipedrive API v1 lists.
+func writePipedrivePage(w http.ResponseWriter, r *http.Request, items []map[string]any, maxLimit int) {
+	start, _ := strconv.Atoi(r.URL.Query().Get("start"))
+	limit, err := strconv.Atoi(r.URL.Query().Get("limit"))
+	if err != nil || limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, maxLimit)
+	start = min(max(start, 0), len(items))
+	end := min(start+limit, len(items))
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "data": items[start:end],
+		"additional_data": map[string]any{"pagination": map[string]any{
+			"start": start, "limit": limit, "more_items_in_collection": end < len(items)}}})
 }
 
 func (s *Server) pipedriveUpdateActivity(w http.ResponseWriter, activity string, body []byte) {
