@@ -26,6 +26,9 @@
 //  3. else, with unknown_callers "create_contact", a new record with the
 //     number; with "no_contact" (the default) the entry has no record.
 //
+// The agent is the one the provider reported, else the target of the
+// call's routing decision when it rings one party (an extension, client,
+// SIP URI or number, not a queue). Twilio, for one, reports no agent.
 // The agent becomes a CRM user by email: the Switchboard user whose
 // extension, client identity or email matches the call's agent gives the
 // address, and the CRM's user search gives the id. settings.call_log.
