@@ -25,6 +25,11 @@
 //     settings.call_log.associate_all_matches is set (HubSpot only);
 //  3. else, with unknown_callers "create_contact", a new record with the
 //     number; with "no_contact" (the default) the entry has no record.
+//     Calls from one number choose their record one at a time per
+//     connection, and the service reuses a record it created for 10
+//     minutes, so calls that end together, or before the CRM's search
+//     finds the new record, share it. The create also drops the number's
+//     cached "not found" from the real-time lookups of this instance.
 //
 // The agent is the one the provider reported, else the target of the
 // call's routing decision when it rings one party (an extension, client,

@@ -117,6 +117,11 @@ func (r *drainRun) chooseContacts(ctx context.Context, call store.Call, local *s
 	if number == "" {
 		return []string{}, nil
 	}
+	// Two calls from a new number that end together would otherwise both
+	// find nothing and create two records.
+	key := contactKey(r.conn.ID, number)
+	unlock := r.svc.numbers.lock(key)
+	defer unlock()
 	if err := r.wait(ctx); err != nil {
 		return nil, err
 	}
@@ -140,14 +145,22 @@ func (r *drainRun) chooseContacts(ctx context.Context, call store.Call, local *s
 	if settings.UnknownCallers != crmconn.UnknownCallerCreateContact {
 		return []string{}, nil
 	}
+	if id := r.svc.createdContactID(key); id != "" {
+		return []string{id}, nil // created here, not in the CRM's search index yet
+	}
 	if err := r.wait(ctx); err != nil {
 		return nil, err
 	}
 	// NOTE: a create whose response is lost makes a record the next attempt
-	// may not find yet, so an unknown caller can get two records.
+	// may not find yet, so an unknown caller can get two records. So can
+	// two instances, because each remembers only the records it created.
 	created, err := r.logger.CreateContact(ctx, number)
 	if err != nil {
 		return nil, err
+	}
+	r.svc.rememberContact(key, created.ID)
+	if r.svc.cfg.Lookups != nil {
+		r.svc.cfg.Lookups.Forget(call.WorkspaceID, r.conn.ID, number)
 	}
 	return []string{created.ID}, nil
 }

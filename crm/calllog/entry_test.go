@@ -2,10 +2,13 @@ package calllog_test
 
 import (
 	"encoding/json"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/switchboard-oss/switchboard/crm/calllog"
 	"github.com/switchboard-oss/switchboard/crm/crmconn"
 	"github.com/switchboard-oss/switchboard/crm/mapping"
 	"github.com/switchboard-oss/switchboard/store"
@@ -81,5 +84,49 @@ func TestTitleWithoutMappedTitle(t *testing.T) {
 		h.waitLogged(t, call.ID)
 
 		require.Equal(t, "inbound call +14155550123 Ada Lovelace", h.hubspot.EntriesOf(call.ID)[0].Fields["hs_call_title"])
+	})
+}
+
+// forgetRecorder records the numbers the service makes the lookup cache
+// forget.
+type forgetRecorder struct {
+	mu      sync.Mutex
+	numbers []string
+}
+
+func (f *forgetRecorder) Forget(_, _, e164 string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.numbers = append(f.numbers, e164)
+}
+
+func (f *forgetRecorder) forgotten() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.numbers...)
+}
+
+// TestNewNumberGetsOneContact ends two calls from a new number together,
+// then a third: the CRM's search never finds the created record, as
+// during its indexing delay, yet every call is logged on one record.
+func TestNewNumberGetsOneContact(t *testing.T) {
+	eachDialect(t, func(t *testing.T, h *harness) {
+		lookups := &forgetRecorder{}
+		h.newService(t, func(c *calllog.Config) { c.Lookups = lookups })
+		h.updateCallLog(t, h.hubConn, func(s *crmconn.CallLogSettings) { s.UnknownCallers = crmconn.UnknownCallerCreateContact })
+		q := h.newQueue(t)
+		first := h.endCall(t, h.callAt("+14155550177", callStart), "completed")
+		second := h.endCall(t, h.callAt("+14155550177", callStart.Add(time.Second)), "completed")
+		require.NoError(t, q.Start(h.ctx))
+		h.waitLogged(t, first.ID)
+		h.waitLogged(t, second.ID)
+		third := h.endCall(t, h.callAt("+14155550177", callStart.Add(time.Hour)), "completed")
+		h.waitLogged(t, third.ID)
+
+		require.Equal(t, 1, h.hubspot.Stats().Contacts, "one record for the number")
+		for _, call := range []store.Call{first, second, third} {
+			require.Equal(t, []string{"901"}, h.hubspot.EntriesOf(call.ID)[0].Associations)
+		}
+		require.Equal(t, []string{"+14155550177"}, lookups.forgotten(), "the lookup cache forgets the number once")
 	})
 }
