@@ -305,6 +305,20 @@ func TestCRMConnectionErrors(t *testing.T) {
 		p := api.do(http.MethodPost, "/v1/crm-connections", map[string]any{"kind": "hubspot", "colour": "red"}).problem(t, http.StatusUnprocessableEntity)
 		require.Equal(t, "colour", p.InvalidParams[0].Field)
 	})
+	t.Run("unknown nested field", func(t *testing.T) {
+		conn := createHubSpot(t, api, hs, "pat-valid")
+		p := api.do(http.MethodPatch, "/v1/crm-connections/"+conn.ID, map[string]any{
+			"settings": map[string]any{"call_log": map[string]any{"enabeld": true}},
+		}).problem(t, http.StatusUnprocessableEntity)
+		require.Equal(t, []string{"settings.call_log.enabeld"}, invalidFieldNames(p))
+	})
+	t.Run("empty call mapping", func(t *testing.T) {
+		conn := createHubSpot(t, api, hs, "pat-valid")
+		p := api.do(http.MethodPatch, "/v1/crm-connections/"+conn.ID, map[string]any{
+			"settings": map[string]any{"call_log": map[string]any{"enabled": true, "mapping": map[string]any{"fields": []any{}}}},
+		}).problem(t, http.StatusUnprocessableEntity)
+		require.Equal(t, []string{"settings.call_log.mapping.fields"}, invalidFieldNames(p))
+	})
 	t.Run("credentials rejected", func(t *testing.T) {
 		conn := createHubSpot(t, api, hs, "pat-revoked")
 		p := api.do(http.MethodPost, "/v1/crm-connections/"+conn.ID+"/test", nil).problem(t, http.StatusBadGateway)
