@@ -41,8 +41,8 @@ func findUnknownField(doc any, t reflect.Type, name, path string) (string, bool)
 	switch value := doc.(type) {
 	case map[string]any:
 		keys := slices.Sorted(func(yield func(string) bool) {
-			for k := range value {
-				if !yield(k) {
+			for key := range value {
+				if !yield(key) {
 					return
 				}
 			}
@@ -50,20 +50,20 @@ func findUnknownField(doc any, t reflect.Type, name, path string) (string, bool)
 		switch t.Kind() {
 		case reflect.Struct:
 			fields := jsonFields(t)
-			for _, k := range keys {
-				field, known := fields[strings.ToLower(k)]
-				if !known && k == name {
-					return joinPath(path, k), true
+			for _, key := range keys {
+				field, known := fields[strings.ToLower(key)]
+				if !known && key == name {
+					return joinPath(path, key), true
 				}
 				if known {
-					if found, ok := findUnknownField(value[k], field, name, joinPath(path, k)); ok {
+					if found, ok := findUnknownField(value[key], field, name, joinPath(path, key)); ok {
 						return found, true
 					}
 				}
 			}
 		case reflect.Map:
-			for _, k := range keys {
-				if found, ok := findUnknownField(value[k], t.Elem(), name, joinPath(path, k)); ok {
+			for _, key := range keys {
+				if found, ok := findUnknownField(value[key], t.Elem(), name, joinPath(path, key)); ok {
 					return found, true
 				}
 			}

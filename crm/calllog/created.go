@@ -7,9 +7,9 @@ import (
 
 // createdContactTTL is how long a record this service created for an
 // unknown caller is reused when the CRM's search does not find it yet.
-// HubSpot and Pipedrive index new records within seconds to a few
-// minutes, so a second call from the number within this time gets the
-// same record.
+// The CRMs publish no bound on how long their search index lags a new
+// record. Seconds to a few minutes is an estimate, so a second call from
+// the number within this time gets the same record.
 const createdContactTTL = 10 * time.Minute
 
 // maxCreatedContacts bounds the records remembered. At the bound, expired
@@ -84,9 +84,9 @@ func (s *Service) rememberContact(key, id string) {
 	defer s.mu.Unlock()
 	now := s.now()
 	if len(s.created) >= maxCreatedContacts {
-		for k, c := range s.created {
-			if !now.Before(c.expires) || len(s.created) >= maxCreatedContacts/2 {
-				delete(s.created, k)
+		for key, contact := range s.created {
+			if !now.Before(contact.expires) || len(s.created) >= maxCreatedContacts/2 {
+				delete(s.created, key)
 			}
 		}
 	}

@@ -94,9 +94,14 @@
 // delays that connection's logs by that backoff plus a minute, which
 // grows with the attempts up to RetryCap.
 //
-// NOTE: a drain job killed while running stays "running" in River until
-// River rescues it (an hour by default); the sweep drains the connection
-// once the lease lapses, so the rescued job then finds nothing to do.
+// A drain job killed while running (SIGKILL) stays "running" in River
+// until River rescues it, an hour later by default. Its connection does
+// not wait for that: the lease lapses DrainBudget plus a minute after its
+// last renewal, and the next sweep's drain job takes it, so logs go on
+// within about 2.5 minutes with the defaults. The rescued job then finds
+// nothing to do. The gateway keeps River's rescue delay, because it must
+// exceed the longest job timeout (a CRM sync's 30 minutes) and only jobs
+// without a sweep of their own would gain from a shorter one.
 //
 // # Metrics
 //

@@ -195,7 +195,7 @@ func (s *Service) Lookup(ctx context.Context, workspaceID, crmConnectionID, e164
 
 // Forget drops the cached result of e164 on the CRM connection
 // crmConnectionID, such as a "not found" for a number that has just got a
-// record, so the next lookup asks the CRM. It drops this instance's entry
+// record, so the next lookup searches the CRM. It drops this instance's entry
 // only; other instances keep theirs until it expires.
 func (s *Service) Forget(workspaceID, crmConnectionID, e164 string) {
 	forms := phone.NationalForms(e164)
