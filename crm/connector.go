@@ -55,7 +55,9 @@ type Capabilities struct {
 	CanSearchPhone bool     `json:"can_search_phone"`
 	CanListChanges bool     `json:"can_list_changes"`
 	CanReadOwners  bool     `json:"can_read_owners"`
-	CanWriteCalls  bool     `json:"can_write_calls"`
+	// CanWriteCalls is nil when the test cannot tell without writing a
+	// call, as for HubSpot and Pipedrive.
+	CanWriteCalls *bool `json:"can_write_calls"`
 	// Notes explain missing capabilities in words an admin can act on.
 	Notes []string `json:"notes,omitempty"`
 }

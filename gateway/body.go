@@ -97,10 +97,11 @@ func decodeStrict(body []byte, dst any) error {
 		}
 		return nil
 	}
-	return jsonProblem(err)
+	return jsonProblem(err, body, dst)
 }
 
-func jsonProblem(err error) error {
+// jsonProblem turns the error of decoding body into dst into a problem.
+func jsonProblem(err error, body []byte, dst any) error {
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	switch {
@@ -116,7 +117,7 @@ func jsonProblem(err error) error {
 		return validation.New(field, "must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return validation.New(name, "is not a known field; check the spelling against the API reference")
+		return validation.New(unknownFieldPath(body, dst, name), "is not a known field; check the spelling against the API reference")
 	}
 	return newProblem(probMalformed, "The body could not be decoded: %v.", err)
 }

@@ -163,7 +163,7 @@ func TestTelephonyConnectionValidationProblems(t *testing.T) {
 			{name: "unknown field", change: func(b map[string]any) { b["webhook_url"] = "https://example.com" },
 				fields: []string{"webhook_url"}},
 			{name: "unknown route field", change: func(b map[string]any) { b["default_route"] = map[string]any{"kind": "voicemail", "mailbox": "x"} },
-				fields: []string{"mailbox"}}, // encoding/json names an unknown field without its path
+				fields: []string{"default_route.mailbox"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

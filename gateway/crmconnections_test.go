@@ -220,6 +220,39 @@ func TestCRMConnectionTokenLifecycle(t *testing.T) {
 	require.Empty(t, rec)
 }
 
+// TestCRMConnectionTestCallWrites checks can_write_calls of a HubSpot
+// connection, whose test cannot probe call writes: unknown (null) until
+// the connection has logged a call, then true.
+func TestCRMConnectionTestCallWrites(t *testing.T) {
+	ts, api, hs := setupCRM(t)
+	conn := createHubSpot(t, api, hs, "pat-valid")
+	path := "/v1/crm-connections/" + conn.ID + "/test"
+
+	var before crm.Capabilities
+	api.do(http.MethodPost, path, nil).decode(t, http.StatusOK, &before)
+	require.Nil(t, before.CanWriteCalls, "unknown before the first logged call")
+
+	ctx := context.Background()
+	ended := store.Millis(time.Date(2026, 3, 10, 17, 0, 0, 0, time.UTC))
+	call := store.Call{
+		WorkspaceID: ts.Workspace.ID, ConnectionID: "tel_1", Provider: "twilio", ProviderCallID: "CA1",
+		Direction: "inbound", FromRaw: "+14155550123", FromE164: "+14155550123", Status: "completed",
+		StartedAt: ended, EndedAt: &ended, LastEventAt: ended,
+	}
+	require.NoError(t, ts.Store.InTx(ctx, func(q *store.Queries) error { return q.InsertCall(ctx, &call) }))
+	_, err := ts.Store.InsertCallLog(ctx, ts.Workspace.ID, call.ID, conn.ID)
+	require.NoError(t, err)
+	logs, err := ts.Store.ListCallLogsOfCalls(ctx, ts.Workspace.ID, []string{call.ID})
+	require.NoError(t, err)
+	_, err = ts.Store.RecordCallLogWritten(ctx, logs[0].ID, "5001", "", logs[0].Revision)
+	require.NoError(t, err)
+
+	var after crm.Capabilities
+	api.do(http.MethodPost, path, nil).decode(t, http.StatusOK, &after)
+	require.NotNil(t, after.CanWriteCalls)
+	require.True(t, *after.CanWriteCalls, "a logged call shows write access")
+}
+
 func TestCRMConnectionMapping(t *testing.T) {
 	_, api, hs := setupCRM(t)
 	conn := createHubSpot(t, api, hs, "pat-valid")
@@ -304,6 +337,20 @@ func TestCRMConnectionErrors(t *testing.T) {
 	t.Run("unknown field", func(t *testing.T) {
 		p := api.do(http.MethodPost, "/v1/crm-connections", map[string]any{"kind": "hubspot", "colour": "red"}).problem(t, http.StatusUnprocessableEntity)
 		require.Equal(t, "colour", p.InvalidParams[0].Field)
+	})
+	t.Run("unknown nested field", func(t *testing.T) {
+		conn := createHubSpot(t, api, hs, "pat-valid")
+		p := api.do(http.MethodPatch, "/v1/crm-connections/"+conn.ID, map[string]any{
+			"settings": map[string]any{"call_log": map[string]any{"enabeld": true}},
+		}).problem(t, http.StatusUnprocessableEntity)
+		require.Equal(t, []string{"settings.call_log.enabeld"}, invalidFieldNames(p))
+	})
+	t.Run("empty call mapping", func(t *testing.T) {
+		conn := createHubSpot(t, api, hs, "pat-valid")
+		p := api.do(http.MethodPatch, "/v1/crm-connections/"+conn.ID, map[string]any{
+			"settings": map[string]any{"call_log": map[string]any{"enabled": true, "mapping": map[string]any{"fields": []any{}}}},
+		}).problem(t, http.StatusUnprocessableEntity)
+		require.Equal(t, []string{"settings.call_log.mapping.fields"}, invalidFieldNames(p))
 	})
 	t.Run("credentials rejected", func(t *testing.T) {
 		conn := createHubSpot(t, api, hs, "pat-revoked")

@@ -94,7 +94,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	// events for contact and phonebook changes.
 	dir := directory.New(st, directory.WithEvents(hooks))
 	callLogs, err := calllog.New(calllog.Config{
-		Store: st, Connections: crmConns, AgentEmail: agentEmail(st), Events: hooks, Log: log, Registry: registry,
+		Store: st, Connections: crmConns, AgentEmail: agentEmail(st), Events: hooks, Lookups: crmLookups, Log: log, Registry: registry,
 	})
 	if err != nil {
 		return err

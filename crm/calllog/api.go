@@ -25,8 +25,15 @@ func (s *Service) Get(ctx context.Context, workspaceID, id string) (store.CallLo
 	return s.store.GetCallLog(ctx, workspaceID, id)
 }
 
-// List returns one page of the call logs q selects.
+// List returns one page of the call logs q selects. A q.ConnectionID
+// that names no CRM connection of the workspace returns an error wrapping
+// store.ErrNotFound.
 func (s *Service) List(ctx context.Context, q store.CallLogQuery) ([]store.CallLog, bool, error) {
+	if q.ConnectionID != "" {
+		if _, err := s.store.GetCRMConnection(ctx, q.WorkspaceID, q.ConnectionID); err != nil {
+			return nil, false, err
+		}
+	}
 	return s.store.ListCallLogs(ctx, q)
 }
 
@@ -61,9 +68,16 @@ func (s *Service) Retry(ctx context.Context, workspaceID, id string) (store.Call
 
 // RetryFailed retries every failed log of workspaceID, of the CRM
 // connection connectionID only unless it is empty, and returns how many.
+// A connectionID that names no CRM connection of the workspace returns an
+// error wrapping store.ErrNotFound.
 func (s *Service) RetryFailed(ctx context.Context, workspaceID, connectionID string) (int, error) {
 	var n int
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		if connectionID != "" {
+			if _, err := q.GetCRMConnection(ctx, workspaceID, connectionID); err != nil {
+				return err
+			}
+		}
 		conns, count, err := q.RetryFailedCallLogs(ctx, workspaceID, connectionID)
 		if err != nil {
 			return err

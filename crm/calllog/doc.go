@@ -25,7 +25,15 @@
 //     settings.call_log.associate_all_matches is set (HubSpot only);
 //  3. else, with unknown_callers "create_contact", a new record with the
 //     number; with "no_contact" (the default) the entry has no record.
+//     Calls from one number choose their record one at a time per
+//     connection, and the service reuses a record it created for 10
+//     minutes, so calls that end together, or before the CRM's search
+//     finds the new record, share it. The create also drops the number's
+//     cached "not found" from the real-time lookups of this instance.
 //
+// The agent is the one the provider reported, else the target of the
+// call's routing decision when it rings one party (an extension, client,
+// SIP URI or number, not a queue). Twilio, for one, reports no agent.
 // The agent becomes a CRM user by email: the Switchboard user whose
 // extension, client identity or email matches the call's agent gives the
 // address, and the CRM's user search gives the id. settings.call_log.
@@ -86,9 +94,14 @@
 // delays that connection's logs by that backoff plus a minute, which
 // grows with the attempts up to RetryCap.
 //
-// NOTE: a drain job killed while running stays "running" in River until
-// River rescues it (an hour by default); the sweep drains the connection
-// once the lease lapses, so the rescued job then finds nothing to do.
+// A drain job killed while running (SIGKILL) stays "running" in River
+// until River rescues it, an hour later by default. Its connection does
+// not wait for that: the lease lapses DrainBudget plus a minute after its
+// last renewal, and the next sweep's drain job takes it, so logs go on
+// within about 2.5 minutes with the defaults. The rescued job then finds
+// nothing to do. The gateway keeps River's rescue delay, because it must
+// exceed the longest job timeout (a CRM sync's 30 minutes) and only jobs
+// without a sweep of their own would gain from a shorter one.
 //
 // # Metrics
 //

@@ -2,6 +2,7 @@ package calllog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/switchboard-oss/switchboard/store"
 	"github.com/switchboard-oss/switchboard/telephony"
 	"github.com/switchboard-oss/switchboard/telephony/phone"
+	"github.com/switchboard-oss/switchboard/telephony/routing"
 )
 
 // userTTL is how long a CRM user id found by email stays cached.
@@ -40,25 +42,29 @@ func (r *drainRun) entry(ctx context.Context, l *store.CallLog, call store.Call)
 	if err != nil {
 		return crm.CallLog{}, err
 	}
-	owner, err := r.owner(ctx, call)
+	agent := callAgent(call)
+	owner, err := r.owner(ctx, call.WorkspaceID, agent)
 	if err != nil {
 		return crm.CallLog{}, err
 	}
 
 	entry := crm.CallLog{
 		CallID: call.ID, Direction: call.Direction, From: party(call.FromE164, call.FromRaw), To: party(call.ToE164, call.ToRaw),
-		StartedAt: call.StartedAt.Time, DurationSeconds: call.DurationSeconds, Outcome: call.Status, Agent: call.Agent,
+		StartedAt: call.StartedAt.Time, DurationSeconds: call.DurationSeconds, Outcome: call.Status, Agent: agent,
 		OwnerID: owner, RecordingURL: call.RecordingURL, Notes: call.Notes, ContactIDs: contacts,
 		ContactObject: defaultObject(r.conn.Kind), Location: zone,
 	}
 	if call.EndedAt != nil {
 		entry.EndedAt = call.EndedAt.Time
 	}
-	fields := mapping.ApplyCall(settings.CallMapping(), sourceValues(entry, call, contactName))
+	values := sourceValues(entry, call, contactName)
+	fields := mapping.ApplyCall(settings.CallMapping(), values)
 	entry.Title = fields[mapping.CallTargetTitle]
 	delete(fields, mapping.CallTargetTitle)
 	if entry.Title == "" {
-		entry.Title = defaultTitle(entry)
+		// A mapping without a title keeps the default mapping's title, so
+		// the contact's name stays in it.
+		entry.Title = mapping.ApplyCall(mapping.DefaultCall(), values)[mapping.CallTargetTitle]
 	}
 	entry.Fields = fields
 	return entry, nil
@@ -111,6 +117,11 @@ func (r *drainRun) chooseContacts(ctx context.Context, call store.Call, local *s
 	if number == "" {
 		return []string{}, nil
 	}
+	// Two calls from a new number that end together would otherwise both
+	// find nothing and create two records.
+	key := contactKey(r.conn.ID, number)
+	unlock := r.svc.numbers.lock(key)
+	defer unlock()
 	if err := r.wait(ctx); err != nil {
 		return nil, err
 	}
@@ -134,25 +145,61 @@ func (r *drainRun) chooseContacts(ctx context.Context, call store.Call, local *s
 	if settings.UnknownCallers != crmconn.UnknownCallerCreateContact {
 		return []string{}, nil
 	}
+	if id := r.svc.createdContactID(key); id != "" {
+		return []string{id}, nil // created here, not in the CRM's search index yet
+	}
 	if err := r.wait(ctx); err != nil {
 		return nil, err
 	}
 	// NOTE: a create whose response is lost makes a record the next attempt
-	// may not find yet, so an unknown caller can get two records.
+	// may not find yet, so an unknown caller can get two records. So can
+	// two instances, because each remembers only the records it created.
 	created, err := r.logger.CreateContact(ctx, number)
 	if err != nil {
 		return nil, err
 	}
+	r.svc.rememberContact(key, created.ID)
+	if r.svc.cfg.Lookups != nil {
+		r.svc.cfg.Lookups.Forget(call.WorkspaceID, r.conn.ID, number)
+	}
 	return []string{created.ID}, nil
 }
 
-// owner returns the CRM user of the call's agent: by email first, then by
-// the connection's user_map. It returns "" when neither finds the agent.
-func (r *drainRun) owner(ctx context.Context, call store.Call) (string, error) {
-	if call.Agent == "" {
+// callAgent returns the agent of call for its CRM entry: the agent the
+// provider reported, else the target of the stored routing decision when
+// that rings one party. Twilio, for one, never reports an agent, but the
+// decision names the extension or client Switchboard rang.
+//
+// Extension and client targets name an agent. A sip or number target
+// counts too, because screen pops (agents.Rings) match its user part to an
+// extension or client identity, and user_map can map a forwarding number
+// to its owner. Queue, voicemail and hangup targets name no one.
+//
+// NOTE: the agent found this way is the party rung, not the one who
+// answered. It is not stored on the call, so GET /v1/calls shows the
+// provider's agent only.
+func callAgent(call store.Call) string {
+	if call.Agent != "" || len(call.Routing) == 0 {
+		return call.Agent
+	}
+	var decision routing.Decision
+	if err := json.Unmarshal(call.Routing, &decision); err != nil {
+		return ""
+	}
+	switch decision.Route.Kind {
+	case telephony.TargetExtension, telephony.TargetClient, telephony.TargetSIP, telephony.TargetNumber:
+		return strings.TrimSpace(decision.Route.Target)
+	}
+	return ""
+}
+
+// owner returns the CRM user of agent: by email first, then by the
+// connection's user_map. It returns "" when neither finds the agent.
+func (r *drainRun) owner(ctx context.Context, workspaceID, agent string) (string, error) {
+	if agent == "" {
 		return "", nil
 	}
-	email, err := r.svc.agentEmail(ctx, call.WorkspaceID, call.Agent)
+	email, err := r.svc.agentEmail(ctx, workspaceID, agent)
 	if err != nil {
 		return "", errStop{err}
 	}
@@ -163,7 +210,7 @@ func (r *drainRun) owner(ctx context.Context, call store.Call) (string, error) {
 		}
 	}
 	users := r.conn.CallLog().UserMap
-	if id := users[call.Agent]; id != "" {
+	if id := users[agent]; id != "" {
 		return id, nil
 	}
 	for key, id := range users {
@@ -265,7 +312,7 @@ func party(e164, raw string) string {
 func sourceValues(entry crm.CallLog, call store.Call, contactName string) map[string]string {
 	values := map[string]string{
 		mapping.CallSourceID: call.ID, mapping.CallSourceDirection: call.Direction, mapping.CallSourceFrom: entry.From,
-		mapping.CallSourceTo: entry.To, mapping.CallSourceOutcome: call.Status, mapping.CallSourceAgent: call.Agent,
+		mapping.CallSourceTo: entry.To, mapping.CallSourceOutcome: call.Status, mapping.CallSourceAgent: entry.Agent,
 		mapping.CallSourceDurationSeconds: strconv.Itoa(call.DurationSeconds),
 		mapping.CallSourceStartedAt:       entry.StartedAt.UTC().Format(time.RFC3339),
 		mapping.CallSourceStartedAtLocal:  entry.Local(entry.StartedAt).Format(time.RFC3339),
@@ -285,14 +332,6 @@ func callerRaw(call store.Call) string {
 		return call.ToRaw
 	}
 	return call.FromRaw
-}
-
-// defaultTitle names a call when the mapping gives no title.
-func defaultTitle(entry crm.CallLog) string {
-	if entry.Direction == string(telephony.DirectionOutbound) {
-		return "Outbound call to " + entry.To
-	}
-	return "Inbound call from " + entry.From
 }
 
 // defaultObject is the object type call entries are linked to.

@@ -52,6 +52,13 @@ type Enqueuer interface {
 // provider names agent, or "" when no user matches.
 type AgentEmail func(ctx context.Context, workspaceID, agent string) (string, error)
 
+// LookupCache is the cache of real-time CRM lookups. *lookup.Service is
+// one.
+type LookupCache interface {
+	// Forget drops the cached result of e164 on a CRM connection.
+	Forget(workspaceID, crmConnectionID, e164 string)
+}
+
 // Config holds what a Service needs. Zero durations and counts take their
 // defaults.
 type Config struct {
@@ -62,7 +69,10 @@ type Config struct {
 	AgentEmail AgentEmail
 	// Events records call.logged for webhook subscribers; nil records
 	// none.
-	Events   webhooks.Emitter
+	Events webhooks.Emitter
+	// Lookups forgets a number's cached "not found" once call logging
+	// creates a record for it; nil forgets nothing.
+	Lookups  LookupCache
 	Log      *zap.Logger
 	Registry prometheus.Registerer
 	// MaxAttempts is the number of failed attempts after which a log
@@ -98,6 +108,11 @@ type Service struct {
 	// users caches CRM user ids by connection and email.
 	users map[string]cachedUser
 	zones map[string]*time.Location
+	// created holds the records created for unknown callers, by
+	// contactKey, until the CRM's search finds them.
+	created map[string]createdContact
+	// numbers serialises the choice of record per connection and number.
+	numbers numberLocks
 }
 
 // New returns a Service and registers its metrics with cfg.Registry.
@@ -120,6 +135,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, store: cfg.Store, log: cfg.Log.Named("calllog"), now: cfg.Now,
 		paces: map[string]*pace{}, users: map[string]cachedUser{}, zones: map[string]*time.Location{},
+		created: map[string]createdContact{},
 	}
 	s.metrics = newMetrics(cfg.Store, s.now, s.log)
 	if cfg.Registry != nil {

@@ -76,17 +76,7 @@ func setup(t *testing.T, d store.Dialect) *harness {
 	h.keyring, err = secret.NewKeyring(testMasterKey)
 	require.NoError(t, err)
 	h.conns = crmconn.New(h.st, h.keyring, crmconn.Options{RequestTimeout: 2 * time.Second})
-	h.svc, err = calllog.New(calllog.Config{
-		Store: h.st, Connections: h.conns, Log: zaptest.NewLogger(t), Registry: h.registry, Events: h.events,
-		RetryBase: 50 * time.Millisecond, RetryCap: 200 * time.Millisecond, CreateSearchDelay: 300 * time.Millisecond,
-		AgentEmail: func(_ context.Context, _, agent string) (string, error) {
-			if agent == "client:ann" {
-				return "ann@example.com", nil
-			}
-			return "", nil
-		},
-	})
-	require.NoError(t, err)
+	h.newService(t)
 
 	h.ws = store.Workspace{Name: "Acme", DefaultRegion: "US", TimeZone: "America/Los_Angeles"}
 	require.NoError(t, h.st.CreateWorkspace(h.ctx, &h.ws))
@@ -96,6 +86,29 @@ func setup(t *testing.T, d store.Dialect) *harness {
 	h.hubConn = h.connection(t, "hubspot", h.hubspot.URL, crmconn.Settings{PortalID: "4242"})
 	h.pipeConn = h.connection(t, "pipedrive", h.pipe.URL, crmconn.Settings{CompanyDomain: "acme"})
 	return h
+}
+
+// newService replaces the harness's call log service with one of the
+// test configuration, changed by tune, and a fresh metrics registry.
+func (h *harness) newService(t *testing.T, tune ...func(*calllog.Config)) {
+	t.Helper()
+	h.registry = prometheus.NewRegistry()
+	cfg := calllog.Config{
+		Store: h.st, Connections: h.conns, Log: zaptest.NewLogger(t), Registry: h.registry, Events: h.events,
+		RetryBase: 50 * time.Millisecond, RetryCap: 200 * time.Millisecond, CreateSearchDelay: 300 * time.Millisecond,
+		AgentEmail: func(_ context.Context, _, agent string) (string, error) {
+			if agent == "client:ann" {
+				return "ann@example.com", nil
+			}
+			return "", nil
+		},
+	}
+	for _, change := range tune {
+		change(&cfg)
+	}
+	var err error
+	h.svc, err = calllog.New(cfg)
+	require.NoError(t, err)
 }
 
 // connection creates a CRM connection of kind at baseURL with call

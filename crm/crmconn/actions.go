@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard-oss/switchboard/crm/mapping"
 	"github.com/switchboard-oss/switchboard/crm/pipedrive"
 	"github.com/switchboard-oss/switchboard/internal/validation"
+	"github.com/switchboard-oss/switchboard/store"
 )
 
 // Test checks the credentials of the connection id of the workspace
@@ -24,6 +25,11 @@ func (svc *Service) Test(ctx context.Context, workspaceID, id string) (crm.Capab
 	if err != nil {
 		return crm.Capabilities{}, err
 	}
+	if capabilities.CanWriteCalls == nil {
+		if capabilities.CanWriteCalls, err = svc.hasLoggedCalls(ctx, workspaceID, id); err != nil {
+			return crm.Capabilities{}, err
+		}
+	}
 
 	if learned(&conn.Settings, connector) {
 		if err := svc.saveSettings(ctx, &conn); err != nil {
@@ -31,6 +37,19 @@ func (svc *Service) Test(ctx context.Context, workspaceID, id string) (crm.Capab
 		}
 	}
 	return capabilities, nil
+}
+
+// hasLoggedCalls returns true when the connection has written a call to
+// its CRM, and nil when it has not, because that leaves the write access
+// unknown.
+func (svc *Service) hasLoggedCalls(ctx context.Context, workspaceID, id string) (*bool, error) {
+	logs, _, err := svc.store.ListCallLogs(ctx, store.CallLogQuery{
+		WorkspaceID: workspaceID, ConnectionID: id, Status: store.CallLogLogged, Limit: 1,
+	})
+	if err != nil || len(logs) == 0 {
+		return nil, err
+	}
+	return new(true), nil
 }
 
 // learned copies into s what a connector's test found out about the

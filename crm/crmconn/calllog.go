@@ -144,6 +144,9 @@ func checkCallLog(v *validation.Error, kind crm.Kind, s *CallLogSettings) {
 	if s.MaxConcurrency < 0 || s.MaxConcurrency > MaxCallLogConcurrency {
 		v.Add(prefix+"max_concurrency", "%d is out of range: use 0 (the default) to %d", s.MaxConcurrency, MaxCallLogConcurrency)
 	}
+	if s.AssociateAllMatches && kind != crm.KindHubSpot {
+		v.Add(prefix+"associate_all_matches", "is available for HubSpot connections only, because a %s call entry links one record: set it to false", kind)
+	}
 	checkUserMap(v, s.UserMap)
 	if s.Mapping != nil {
 		if verr, ok := mapping.ValidateCall(*s.Mapping).(*validation.Error); ok {

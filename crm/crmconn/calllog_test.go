@@ -47,6 +47,19 @@ func TestCheckCallLogGeneric(t *testing.T) {
 	}))
 }
 
+func TestCheckCallLogAssociateAllMatches(t *testing.T) {
+	settings := &CallLogSettings{Enabled: true, AssociateAllMatches: true}
+	require.Empty(t, callLogFields(t, crm.KindHubSpot, settings))
+	for _, kind := range []crm.Kind{crm.KindPipedrive, crm.KindSalesforce} {
+		require.Equal(t, map[string]bool{"settings.call_log.associate_all_matches": true}, callLogFields(t, kind, settings), kind)
+	}
+}
+
+func TestCheckCallLogEmptyMapping(t *testing.T) {
+	require.Equal(t, map[string]bool{"settings.call_log.mapping.fields": true},
+		callLogFields(t, crm.KindHubSpot, &CallLogSettings{Enabled: true, Mapping: &mapping.Mapping{}}))
+}
+
 func TestCallLogLimitDefaults(t *testing.T) {
 	require.Equal(t, CallLogLimit{PerSecond: 4, Burst: 4, Concurrency: 4}, CallLogSettings{}.Limit(crm.KindHubSpot))
 	require.Equal(t, CallLogLimit{PerSecond: 0.5, Burst: 2, Concurrency: 1},

@@ -68,6 +68,17 @@ func (c *cache) put(key string, result *Result, ttl time.Duration) {
 	}
 }
 
+// remove drops the entry of key, if any.
+func (c *cache) remove(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	if element, ok := c.items[key]; ok {
+		c.order.Remove(element)
+		delete(c.items, key)
+	}
+}
+
 // len returns the number of entries, expired ones included.
 func (c *cache) len() int {
 	c.mu.Lock()

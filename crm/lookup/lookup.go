@@ -193,13 +193,30 @@ func (s *Service) Lookup(ctx context.Context, workspaceID, crmConnectionID, e164
 	return res, err
 }
 
+// Forget drops the cached result of e164 on the CRM connection
+// crmConnectionID, such as a "not found" for a number that has just got a
+// record, so the next lookup searches the CRM. It drops this instance's entry
+// only; other instances keep theirs until it expires.
+func (s *Service) Forget(workspaceID, crmConnectionID, e164 string) {
+	forms := phone.NationalForms(e164)
+	if len(forms) == 0 {
+		return
+	}
+	s.cache.remove(cacheKey(workspaceID, crmConnectionID, forms[0]))
+}
+
+// cacheKey is the cache key of a number, given in E.164 form.
+func cacheKey(workspaceID, connID, e164 string) string {
+	return workspaceID + "\x00" + connID + "\x00" + e164
+}
+
 // lookup does the work of Lookup and names its outcome for the metrics.
 func (s *Service) lookup(ctx context.Context, workspaceID, connID, e164 string) (*Result, string, error) {
 	forms := phone.NationalForms(e164)
 	if len(forms) == 0 {
 		return nil, resultError, fmt.Errorf("CRM lookup: %w: %q", ErrInvalidNumber, e164)
 	}
-	key := workspaceID + "\x00" + connID + "\x00" + forms[0]
+	key := cacheKey(workspaceID, connID, forms[0])
 	if cached, ok := s.cache.get(key); ok {
 		if cached == nil {
 			return nil, resultNegativeCacheHit, nil

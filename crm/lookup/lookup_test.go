@@ -173,6 +173,20 @@ func TestLookupNegativeCache(t *testing.T) {
 	require.Equal(t, 2, f.connector.calls())
 }
 
+func TestLookupForgetDropsNegativeEntry(t *testing.T) {
+	f := setup(t)
+	f.connector.answer(searchAnswer{records: []crm.Record{}}, searchAnswer{records: []crm.Record{ann()}})
+	missing, err := f.svc.Lookup(f.ctx, testWorkspace, testConn, caller)
+	require.NoError(t, err)
+	require.Nil(t, missing)
+
+	f.svc.Forget(testWorkspace, testConn, caller)
+	found, err := f.svc.Lookup(f.ctx, testWorkspace, testConn, caller)
+	require.NoError(t, err)
+	require.NotNil(t, found, "the lookup after Forget asks the CRM again")
+	require.Equal(t, 2, f.connector.calls())
+}
+
 func TestLookupCacheIsBounded(t *testing.T) {
 	f := setup(t, func(c *lookup.Config) { c.CacheSize = 2 })
 	f.connector.answer(searchAnswer{records: []crm.Record{ann()}})

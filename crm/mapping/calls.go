@@ -68,7 +68,10 @@ func DefaultCall() Mapping {
 // field of the call entry, and sources are CallSources.
 func ValidateCall(m Mapping) error {
 	var v validation.Error
-	if len(m.Fields) > MaxFieldMappings {
+	switch {
+	case len(m.Fields) == 0:
+		v.Add("fields", "is empty: map at least one field, or leave out mapping for the default title")
+	case len(m.Fields) > MaxFieldMappings:
 		v.Add("fields", "has %d field mappings; the limit is %d", len(m.Fields), MaxFieldMappings)
 	}
 	seen := map[string]int{}

@@ -111,8 +111,9 @@ func (c *Connector) Test(ctx context.Context) (crm.Capabilities, error) {
 	if !caps.CanReadOwners {
 		caps.Notes = append(caps.Notes, "The user cannot query User records, so record owners are missing. Grant read access to users.")
 	}
-	caps.CanWriteCalls = byName["Task"].Createable
-	if !caps.CanWriteCalls {
+	canWriteCalls := byName["Task"].Createable
+	caps.CanWriteCalls = &canWriteCalls
+	if !canWriteCalls {
 		caps.Notes = append(caps.Notes, "The user cannot create Task records, so calls cannot be logged as activities.")
 	}
 	return caps, nil

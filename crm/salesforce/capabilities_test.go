@@ -35,7 +35,7 @@ func TestTest(t *testing.T) {
 			  {"name": "User", "queryable": true, "searchable": true, "createable": false, "replicateable": true}]}`,
 			want: crm.Capabilities{
 				Account: "Acme Inc (00DDn00000AcmAAA)", CanSearchPhone: true, CanListChanges: true,
-				CanReadOwners: true, CanWriteCalls: true,
+				CanReadOwners: true, CanWriteCalls: new(true),
 			},
 		},
 		{
@@ -43,7 +43,7 @@ func TestTest(t *testing.T) {
 			objects: `{"sobjects": [
 			  {"name": "Contact", "queryable": true, "searchable": false, "createable": false, "replicateable": false}]}`,
 			want: crm.Capabilities{
-				Account: "Acme Inc (00DDn00000AcmAAA)",
+				Account: "Acme Inc (00DDn00000AcmAAA)", CanWriteCalls: new(false),
 				Notes: []string{
 					"Contact records are not searchable, so calls cannot be matched to them.",
 					"Contact is not replicateable, so a sync cannot read its deletions.",
