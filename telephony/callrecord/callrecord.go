@@ -20,10 +20,10 @@
 //     voicemail decides.
 //   - ended_at is the time of the event that set the final status. An
 //     event that reports the final status the call already has does not
-//     move ended_at later, because it reports the same end again: a Telnyx
-//     call.recording.saved of a voicemail after the call.hangup, or an
-//     Aircall call.ended after call.hungup. The earliest such event gives
-//     ended_at.
+//     move ended_at later, because it reports the same end again. Examples
+//     are a Telnyx call.recording.saved of a voicemail after the
+//     call.hangup and an Aircall call.ended after call.hungup. The earliest
+//     such event gives ended_at.
 //   - answered_at is the earliest answered event. A call that ends missed,
 //     busy, failed or cancelled has no answered_at and a duration of 0,
 //     because nobody talked: Vonage, for one, reports the caller's leg as

@@ -28,7 +28,7 @@ const (
 // callChange is one call passed to CallLogs.CallChanged.
 type callChange struct{ before, after store.Call }
 
-// changeLog is a CallLogs that keeps every change it is passed.
+// changeLog is a CallLogs that stores every change passed to it.
 type changeLog struct {
 	mu      sync.Mutex
 	changes []callChange

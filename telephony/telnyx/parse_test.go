@@ -163,8 +163,8 @@ func TestParseRecordingWithoutCallID(t *testing.T) {
 	require.ErrorIs(t, err, telephony.ErrMalformed)
 }
 
-// The voicemail recording is saved after the hangup; the call record must
-// keep the hangup as its end.
+// Telnyx saves the voicemail recording after the hangup, and the call
+// record must keep the hangup as its end.
 func TestVoicemailRecordingKeepsHangupTime(t *testing.T) {
 	adapter := telnyx.New(telnyx.Options{})
 	var events []telephony.CallEvent

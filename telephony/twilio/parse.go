@@ -165,7 +165,7 @@ func fillStatus(ev *telephony.CallEvent, params url.Values) error {
 
 // childStatuses maps the CallStatus of a child leg, the call a <Dial>
 // places, to the status it gives the parent call. The leg's final statuses
-// map to none, because the leg ends before the parent does: the dial hook
+// map to none, because the leg ends before the parent does. The dial hook
 // and the parent's own status callback report how the call ended.
 var childStatuses = map[telephony.Status]telephony.Status{
 	telephony.StatusRinging:  telephony.StatusRinging,

@@ -9,8 +9,8 @@ import (
 
 // recordingCompleted is the RecordingStatus of a recording whose file is
 // ready at RecordingUrl. Twilio also reports in-progress, absent (nothing
-// was recorded) and failed, and only sends statuses other than completed
-// when recordingStatusCallbackEvent asks for them.
+// was recorded) and failed, and sends statuses other than completed only
+// when recordingStatusCallbackEvent lists them.
 const recordingCompleted = "completed"
 
 // isRecordingCallback reports whether params are those of a recording
@@ -37,7 +37,7 @@ func parseRecording(params url.Values) ([]telephony.CallEvent, error) {
 
 	recordingSid, recordingURL := params.Get("RecordingSid"), params.Get("RecordingUrl")
 	if recordingSid == "" || recordingURL == "" {
-		return nil, fmt.Errorf("%w: completed recording without RecordingSid or RecordingUrl", telephony.ErrMalformed)
+		return nil, fmt.Errorf("%w: missing RecordingSid or RecordingUrl in a completed recording status callback", telephony.ErrMalformed)
 	}
 
 	callSid := params.Get("CallSid")
