@@ -273,6 +273,27 @@ func TestWebhookPerProvider(t *testing.T) {
 	require.Equal(t, 6, ts.callCount(t, ws))
 }
 
+func TestTwilioRecordingHook(t *testing.T) {
+	ts := newTelephonyServer(t, testdb.Open(t, store.SQLite))
+	conn := ts.connection(t, ts.Workspace.ID, telephony.ProviderTwilio)
+	resp := ts.twilioHook(t, conn, "voice", twilioVoiceParams("CA1", "+14155550123"))
+	require.Equal(t, http.StatusOK, resp.Status, "body: %s", resp.Body)
+	recordingURL := "https://api.twilio.com/2010-04-01/Accounts/" + hookTwilioSID + "/Recordings/RE1"
+
+	resp = ts.twilioHook(t, conn, "recording", url.Values{
+		"AccountSid": {hookTwilioSID}, "CallSid": {"CA1"}, "RecordingSid": {"RE1"}, "RecordingUrl": {recordingURL},
+		"RecordingStatus": {"completed"}, "RecordingDuration": {"12"},
+	})
+
+	require.Equal(t, http.StatusOK, resp.Status, "body: %s", resp.Body)
+	require.Equal(t, "text/xml", resp.Header.Get("Content-Type"))
+	calls, _, err := ts.Store.ListCalls(t.Context(), store.CallQuery{WorkspaceID: ts.Workspace.ID, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, calls, 1)
+	require.Equal(t, recordingURL, calls[0].RecordingURL)
+	require.Equal(t, "ringing", calls[0].Status)
+}
+
 // vonageToken returns the JWT Vonage would sign body with.
 func vonageToken(t *testing.T, body string) string {
 	t.Helper()

@@ -18,7 +18,12 @@
 //     final statuses of the same kind the later event wins, and at equal
 //     times the order completed < failed < cancelled < busy < missed <
 //     voicemail decides.
-//   - ended_at is the time of the event that set the final status.
+//   - ended_at is the time of the event that set the final status. An
+//     event that reports the final status the call already has does not
+//     move ended_at later, because it reports the same end again. Examples
+//     are a Telnyx call.recording.saved of a voicemail after the
+//     call.hangup and an Aircall call.ended after call.hungup. The earliest
+//     such event gives ended_at.
 //   - answered_at is the earliest answered event. A call that ends missed,
 //     busy, failed or cancelled has no answered_at and a duration of 0,
 //     because nobody talked: Vonage, for one, reports the caller's leg as
@@ -200,7 +205,13 @@ func applyStatus(call *store.Call, status telephony.Status, at store.UnixMilli) 
 		return
 	}
 
-	if outranks(status, at, call) {
+	switch {
+	case status.Final() && string(status) == call.Status:
+		if call.EndedAt == nil || at.Before(call.EndedAt.Time) {
+			ended := at
+			call.EndedAt = &ended
+		}
+	case outranks(status, at, call):
 		call.Status = string(status)
 		if status.Final() {
 			ended := at

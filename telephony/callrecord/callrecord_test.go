@@ -172,6 +172,28 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
+			name:        "same final status later keeps ended_at",
+			before:      []telephony.CallEvent{routed(0), event(41, telephony.StatusVoicemail)},
+			event:       withRecording(event(95, telephony.StatusVoicemail), "https://rec.example/vm.mp3"),
+			wantChanged: true,
+			check: func(t *testing.T, call store.Call) {
+				require.Equal(t, "voicemail", call.Status)
+				require.Equal(t, millis(41), call.EndedAt)
+				require.Equal(t, "https://rec.example/vm.mp3", call.RecordingURL)
+				require.Equal(t, store.Millis(at(95)), call.LastEventAt)
+			},
+		},
+		{
+			name:        "same final status earlier moves ended_at",
+			before:      []telephony.CallEvent{routed(0), event(95, telephony.StatusVoicemail)},
+			event:       event(41, telephony.StatusVoicemail),
+			wantChanged: true,
+			check: func(t *testing.T, call store.Call) {
+				require.Equal(t, millis(41), call.EndedAt)
+				require.Equal(t, store.Millis(at(95)), call.LastEventAt)
+			},
+		},
+		{
 			name:        "later of two specific finals wins",
 			before:      []telephony.CallEvent{routed(0), event(20, telephony.StatusMissed)},
 			event:       withRecording(event(50, telephony.StatusVoicemail), "https://rec.example/vm.mp3"),
@@ -376,7 +398,7 @@ func scenarios() []scenario {
 			},
 			want: store.Call{
 				Direction: "inbound", FromRaw: caller.Raw, FromE164: caller.E164, ToRaw: dialed.Raw, ToE164: dialed.E164,
-				Status: "voicemail", Agent: "bob@example.com", StartedAt: store.Millis(at(0)), EndedAt: millis(70),
+				Status: "voicemail", Agent: "bob@example.com", StartedAt: store.Millis(at(0)), EndedAt: millis(40),
 				DurationSeconds: 38, RecordingURL: "https://rec.example/vm2.mp3", LastEventAt: store.Millis(at(70)),
 			},
 		},

@@ -7,7 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/switchboard-oss/switchboard/store"
 	"github.com/switchboard-oss/switchboard/telephony"
+	"github.com/switchboard-oss/switchboard/telephony/callrecord"
 	"github.com/switchboard-oss/switchboard/telephony/telnyx"
 )
 
@@ -159,6 +161,27 @@ func TestParseRecordingWithoutCallID(t *testing.T) {
 	_, err := adapter.Parse(telephony.Request{Body: readFixture(t, "call_recording_saved_unlinked.json")})
 
 	require.ErrorIs(t, err, telephony.ErrMalformed)
+}
+
+// Telnyx saves the voicemail recording after the hangup, and the call
+// record must keep the hangup as its end.
+func TestVoicemailRecordingKeepsHangupTime(t *testing.T) {
+	adapter := telnyx.New(telnyx.Options{})
+	var events []telephony.CallEvent
+	for _, name := range []string{"call_initiated_incoming.json", "call_hangup_voicemail.json", "call_recording_saved.json"} {
+		parsed, err := adapter.Parse(telephony.Request{Body: readFixture(t, name)})
+		require.NoError(t, err)
+		events = append(events, parsed...)
+	}
+
+	var call store.Call
+	callrecord.Rebuild(&call, events)
+
+	require.Equal(t, "voicemail", call.Status)
+	require.NotNil(t, call.EndedAt)
+	require.Equal(t, at("2026-03-10T14:04:02Z"), call.EndedAt.Time)
+	require.Equal(t, at("2026-03-10T14:04:05Z"), call.LastEventAt.Time)
+	require.NotEmpty(t, call.RecordingURL)
 }
 
 func TestParseHangupCauses(t *testing.T) {

@@ -38,10 +38,12 @@ var dialStatuses = map[string]telephony.Status{
 	"failed":    telephony.StatusFailed,
 }
 
-// Parse turns a verified Twilio webhook into one call event. It reads the
-// form parameters from req.Form, or from the URL query and the form body when
-// req.Form is nil. A missing CallSid, an unknown hook or an unknown status
-// value returns an error wrapping telephony.ErrMalformed.
+// Parse turns a verified Twilio webhook into at most one call event. It
+// reads the form parameters from req.Form, or from the URL query and the
+// form body when req.Form is nil. A recording status callback that reports
+// no finished recording yields no events. A missing CallSid, an unknown hook
+// or an unknown status value returns an error wrapping
+// telephony.ErrMalformed.
 func (a *Adapter) Parse(req telephony.Request) ([]telephony.CallEvent, error) {
 	params, err := requestParams(req)
 	if err != nil {
@@ -51,13 +53,24 @@ func (a *Adapter) Parse(req telephony.Request) ([]telephony.CallEvent, error) {
 		return nil, fmt.Errorf("%w: missing CallSid", telephony.ErrMalformed)
 	}
 
+	hook := req.Hook
+	if (hook == HookStatus || hook == HookVoicemail) && isRecordingCallback(params) {
+		hook = HookRecording
+	}
+	if hook == HookRecording {
+		return parseRecording(params)
+	}
+
 	ev := a.baseEvent(params)
-	switch req.Hook {
+	switch hook {
 	case HookVoice:
 		ev.Status = telephony.StatusRinging
 		ev.NeedsRoute = true
 	case HookStatus:
 		err = fillStatus(&ev, params)
+		if parent := params.Get("ParentCallSid"); parent != "" && err == nil {
+			fileUnderParent(&ev, parent, params)
+		}
 	case HookDial:
 		err = fillDial(&ev, params)
 	case HookVoicemail:
@@ -148,6 +161,41 @@ func fillStatus(ev *telephony.CallEvent, params url.Values) error {
 		ev.ProviderEventID = ev.ProviderCallID + "/status/" + sequence
 	}
 	return nil
+}
+
+// childStatuses maps the CallStatus of a child leg, the call a <Dial>
+// places, to the status it gives the parent call. The leg's final statuses
+// map to none, because the leg ends before the parent does. The dial hook
+// and the parent's own status callback report how the call ended.
+var childStatuses = map[telephony.Status]telephony.Status{
+	telephony.StatusRinging:  telephony.StatusRinging,
+	telephony.StatusAnswered: telephony.StatusAnswered,
+}
+
+// fileUnderParent turns the status callback of a child leg into an event of
+// the parent call parentSid. The leg's Direction ("outbound-dial"), From
+// and To describe the agent's side, so the event carries none of them. The
+// leg's talk time is left out too, because the dial hook reports it as
+// DialCallDuration. Agent is the client identity or SIP URI that the leg
+// rang.
+//
+// NOTE: a leg to a number sets no Agent, because the child leg of a call
+// that a Voice SDK client placed also rings a number: the callee's.
+func fileUnderParent(ev *telephony.CallEvent, parentSid string, params url.Values) {
+	ev.ParentCallID = parentSid
+	ev.Direction = ""
+	ev.From, ev.To = telephony.Party{}, telephony.Party{}
+	ev.Status = childStatuses[ev.Status]
+	ev.DurationSeconds = 0
+
+	ev.Agent = ""
+	to := phone.ParseCallerID(params.Get("To"), "")
+	switch to.Kind {
+	case phone.CallerClient:
+		ev.Agent = to.ClientIdentity
+	case phone.CallerSIP:
+		ev.Agent = to.Raw
+	}
 }
 
 // fillDial reads the action request of a <Dial>, which reports how ringing

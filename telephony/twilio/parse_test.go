@@ -13,6 +13,7 @@ import (
 
 const (
 	inboundCallSid = "CA5a0c2e4f6b8d1f3a5c7e9b0d2f4a6c8e"
+	childCallSid   = "CA9e8d7c6b5a49382716f5e4d3c2b1a0f9"
 	recordingsURL  = "https://api.twilio.com/2010-04-01/Accounts/AC3f1d8a2b9c4e5f60718293a4b5c6d7e8/Recordings/"
 )
 
@@ -120,6 +121,62 @@ func TestParseFixtures(t *testing.T) {
 				Direction:       telephony.DirectionInbound, From: callerParty, To: numberParty,
 				Status: telephony.StatusVoicemail, DurationSeconds: 23,
 				RecordingURL: recordingsURL + "RE8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b",
+			},
+		},
+		{
+			name:    "child leg ringing",
+			hook:    HookStatus,
+			fixture: "child_ringing.form",
+			want: telephony.CallEvent{
+				Provider: telephony.ProviderTwilio, ProviderCallID: childCallSid,
+				ProviderEventID: childCallSid + "/status/1", ParentCallID: inboundCallSid,
+				Status:     telephony.StatusRinging,
+				OccurredAt: time.Date(2025, time.November, 4, 15, 2, 21, 0, time.UTC),
+				Agent:      "alice",
+			},
+		},
+		{
+			name:    "child leg answered",
+			hook:    HookStatus,
+			fixture: "child_in_progress.form",
+			want: telephony.CallEvent{
+				Provider: telephony.ProviderTwilio, ProviderCallID: childCallSid,
+				ProviderEventID: childCallSid + "/status/2", ParentCallID: inboundCallSid,
+				Status:     telephony.StatusAnswered,
+				OccurredAt: time.Date(2025, time.November, 4, 15, 2, 30, 0, time.UTC),
+				Agent:      "alice",
+			},
+		},
+		{
+			name:    "child leg completed",
+			hook:    HookStatus,
+			fixture: "child_completed.form",
+			want: telephony.CallEvent{
+				Provider: telephony.ProviderTwilio, ProviderCallID: childCallSid,
+				ProviderEventID: childCallSid + "/status/3", ParentCallID: inboundCallSid,
+				OccurredAt: time.Date(2025, time.November, 4, 15, 4, 5, 0, time.UTC),
+				Agent:      "alice",
+			},
+		},
+		{
+			name:    "child leg to SIP not answered",
+			hook:    HookStatus,
+			fixture: "child_no_answer.form",
+			want: telephony.CallEvent{
+				Provider: telephony.ProviderTwilio, ProviderCallID: childCallSid,
+				ProviderEventID: childCallSid + "/status/2", ParentCallID: inboundCallSid,
+				OccurredAt: time.Date(2025, time.November, 4, 15, 2, 41, 0, time.UTC),
+				Agent:      "sip:alice@example.sip.twilio.com",
+			},
+		},
+		{
+			name:    "recording completed",
+			hook:    HookRecording,
+			fixture: "recording_completed.form",
+			want: telephony.CallEvent{
+				Provider: telephony.ProviderTwilio, ProviderCallID: inboundCallSid,
+				ProviderEventID: inboundCallSid + "/recording/RE1b3d5f7a9c0e2b4d6f8a0c2e4b6d8f0a",
+				RecordingURL:    recordingsURL + "RE1b3d5f7a9c0e2b4d6f8a0c2e4b6d8f0a",
 			},
 		},
 	}
@@ -267,6 +324,69 @@ func TestParseVoicemailWithoutRecording(t *testing.T) {
 	require.Empty(t, events[0].RecordingURL)
 }
 
+func TestParseChildLegToNumberSetsNoAgent(t *testing.T) {
+	params := statusParams("CallStatus", "in-progress")
+	params.Set("CallSid", childCallSid)
+	params.Set("ParentCallSid", inboundCallSid)
+	params.Set("Direction", "outbound-dial")
+	params.Set("To", "+442079460123")
+
+	events, err := New(Options{}).Parse(telephony.Request{Hook: HookStatus, Form: params})
+
+	require.NoError(t, err)
+	require.Equal(t, inboundCallSid, events[0].ParentCallID)
+	require.Empty(t, events[0].Agent)
+	require.Empty(t, events[0].Direction)
+}
+
+func TestParseChildLegFinalStatusesSetNone(t *testing.T) {
+	for _, value := range []string{"completed", "busy", "no-answer", "canceled", "failed"} {
+		t.Run(value, func(t *testing.T) {
+			params := statusParams("CallStatus", value)
+			params.Set("ParentCallSid", inboundCallSid)
+			params.Set("CallDuration", "12")
+
+			events, err := New(Options{}).Parse(telephony.Request{Hook: HookStatus, Form: params})
+
+			require.NoError(t, err)
+			require.Empty(t, events[0].Status)
+			require.Zero(t, events[0].DurationSeconds)
+		})
+	}
+}
+
+func TestParseRecordingWithoutFile(t *testing.T) {
+	for _, status := range []string{"absent", "failed", "in-progress"} {
+		t.Run(status, func(t *testing.T) {
+			req := fixtureRequest(t, HookRecording, "recording_absent.form")
+			form, err := url.ParseQuery(string(req.Body))
+			require.NoError(t, err)
+			form.Set("RecordingStatus", status)
+			req.Form = form
+
+			events, err := New(Options{}).Parse(req)
+
+			require.NoError(t, err)
+			require.Empty(t, events)
+		})
+	}
+}
+
+// A recording status callback posted to the status or voicemail hook must
+// neither be rejected nor turn the call into a voicemail.
+func TestParseRecordingOnOtherHooks(t *testing.T) {
+	for _, hook := range []string{HookStatus, HookVoicemail} {
+		t.Run(hook, func(t *testing.T) {
+			events, err := New(Options{}).Parse(fixtureRequest(t, hook, "recording_completed.form"))
+
+			require.NoError(t, err)
+			require.Len(t, events, 1)
+			require.Empty(t, events[0].Status)
+			require.Equal(t, recordingsURL+"RE1b3d5f7a9c0e2b4d6f8a0c2e4b6d8f0a", events[0].RecordingURL)
+		})
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -277,6 +397,9 @@ func TestParseErrors(t *testing.T) {
 		{name: "unknown CallStatus", req: telephony.Request{Hook: HookStatus, Form: statusParams("CallStatus", "parked")}},
 		{name: "missing CallStatus", req: telephony.Request{Hook: HookStatus, Form: statusParams("Digits", "1")}},
 		{name: "unknown DialCallStatus", req: telephony.Request{Hook: HookDial, Form: statusParams("DialCallStatus", "bridged")}},
+		{name: "missing RecordingStatus", req: telephony.Request{Hook: HookRecording, Form: url.Values{"CallSid": {inboundCallSid}, "RecordingSid": {"RE1"}}}},
+		{name: "completed recording without URL", req: telephony.Request{Hook: HookRecording, Form: url.Values{"CallSid": {inboundCallSid}, "RecordingSid": {"RE1"}, "RecordingStatus": {"completed"}}}},
+		{name: "completed recording without sid", req: telephony.Request{Hook: HookRecording, Form: url.Values{"CallSid": {inboundCallSid}, "RecordingUrl": {recordingsURL + "RE1"}, "RecordingStatus": {"completed"}}}},
 		{name: "invalid form body", req: telephony.Request{Hook: HookVoice, Method: http.MethodPost, Body: []byte("CallSid=%zz")}},
 	}
 	for _, tt := range tests {

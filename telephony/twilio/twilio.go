@@ -10,11 +10,37 @@
 //	status     the number's call status callback
 //	dial       the action URL of the <Dial> that Answer renders
 //	voicemail  the action URL of the <Record> that Answer renders
+//	recording  a recordingStatusCallback URL
 //
-// Answer writes the last two as relative URLs ("dial", "voicemail"). Twilio
-// resolves them against the URL of the voice webhook, so a number configured
-// with https://host/hooks/twilio/{connection_id}/voice posts them to
+// Answer writes dial and voicemail as relative URLs. Twilio resolves them
+// against the URL of the voice webhook, so a number configured with
+// https://host/hooks/twilio/{connection_id}/voice posts them to
 // .../{connection_id}/dial and .../{connection_id}/voicemail.
+//
+// Twilio posts a recording status callback when the file of a recording is
+// ready, often after the call has ended. A number has no setting for it:
+// set recordingStatusCallback to https://host/hooks/twilio/{connection_id}/recording
+// where the recording starts, for example on <Dial record="..."> in your
+// own TwiML or as RecordingStatusCallback of a Calls or Recordings API
+// request. A callback with RecordingStatus "completed" adds RecordingUrl to
+// the call and leaves its status, times and parties alone, and a repeat of
+// it (the same RecordingSid) is stored once. Other recording statuses
+// (in-progress, absent, failed) are accepted and change nothing. A
+// recording status callback posted to the status or voicemail hook by
+// mistake is read the same way, because it carries RecordingStatus and no
+// CallStatus.
+//
+// NOTE: the recording is filed under the CallSid of the callback. A
+// recording of a <Dial> leg started through the REST API names the leg's
+// CallSid and so gets a call record of its own.
+//
+// A status callback of a child leg, the call that a <Dial> places, carries
+// ParentCallSid. Its event is filed under the parent call (ParentCallID),
+// without the leg's direction ("outbound-dial") and parties, because those
+// describe the agent's side. The leg's ringing and in-progress become the
+// parent's ringing and answered, and the leg's final status becomes no
+// status, so the leg's end never ends the parent call. Agent is the leg's
+// To when that is a client identity or a SIP URI.
 //
 // Twilio answers an incoming call itself to run the TwiML, so the status
 // callback of the caller's call reports "completed" with a CallDuration
@@ -37,6 +63,7 @@ const (
 	HookStatus    = "status"
 	HookDial      = "dial"
 	HookVoicemail = "voicemail"
+	HookRecording = "recording"
 )
 
 // Values of Options.ExtensionAs.
