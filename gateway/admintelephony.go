@@ -51,8 +51,9 @@ var credentialLabels = map[telephony.Provider]map[string][2]string{
 // by hook.
 var hookHints = map[telephony.Provider]map[string]string{
 	telephony.ProviderTwilio: {
-		"voice":  `Paste into the phone number's "A call comes in" webhook (HTTP POST).`,
-		"status": `Paste into the number's "Call status changes" status callback URL.`,
+		"voice":     `Paste into the phone number's "A call comes in" webhook (HTTP POST).`,
+		"status":    `Paste into the number's "Call status changes" status callback URL.`,
+		"recording": `Set as recordingStatusCallback where you start recordings, so a recording that is ready after the call ends reaches the call.`,
 	},
 	telephony.ProviderVonage: {
 		"answer": "Paste into the Voice application's answer URL.",
@@ -64,13 +65,16 @@ var hookHints = map[telephony.Provider]map[string]string{
 }
 
 // hookRank returns the position of a webhook in the list: the
-// incoming-call hook first, the status or event hook after it.
+// incoming-call hook first, the status or event hook after it, and
+// Twilio's recording hook last.
 func hookRank(hook string) int {
 	switch hook {
 	case "voice", "answer":
 		return 0
 	case "status", "event":
 		return 2
+	case "recording":
+		return 3
 	}
 	return 1
 }

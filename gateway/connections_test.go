@@ -55,8 +55,9 @@ func TestCreateTelephonyConnection(t *testing.T) {
 		require.Equal(t, "phonebook", view.LookupOrder)
 		require.Equal(t, 1500, view.DeadlineMillis)
 		require.Equal(t, map[string]string{
-			"voice":  "http://switchboard.test/hooks/twilio/" + view.ID + "/voice",
-			"status": "http://switchboard.test/hooks/twilio/" + view.ID + "/status",
+			"voice":     "http://switchboard.test/hooks/twilio/" + view.ID + "/voice",
+			"status":    "http://switchboard.test/hooks/twilio/" + view.ID + "/status",
+			"recording": "http://switchboard.test/hooks/twilio/" + view.ID + "/recording",
 		}, view.WebhookURLs)
 		require.Empty(t, view.SigningSecret)
 		require.NotContains(t, string(resp.Body), connTwilioToken, "the API never returns a secret")

@@ -68,8 +68,9 @@ func TestWebhookURLs(t *testing.T) {
 		want     map[string]string
 	}{
 		{telephony.ProviderTwilio, map[string]string{
-			"voice":  "https://sb.example.com/hooks/twilio/tc_1/voice",
-			"status": "https://sb.example.com/hooks/twilio/tc_1/status",
+			"voice":     "https://sb.example.com/hooks/twilio/tc_1/voice",
+			"status":    "https://sb.example.com/hooks/twilio/tc_1/status",
+			"recording": "https://sb.example.com/hooks/twilio/tc_1/recording",
 		}},
 		{telephony.ProviderVonage, map[string]string{
 			"answer": "https://sb.example.com/hooks/vonage/tc_1/answer",

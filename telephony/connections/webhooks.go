@@ -13,10 +13,11 @@ import (
 const HookEvents = "events"
 
 // providerHooks lists the hooks to configure at each provider. Twilio's dial
-// and voicemail hooks are left out: the TwiML that Switchboard returns
-// points Twilio at them itself.
+// and voicemail hooks are left out because the TwiML that Switchboard
+// returns points Twilio at them itself. Its recording hook is set where
+// recordings start, as recordingStatusCallback.
 var providerHooks = map[telephony.Provider][]string{
-	telephony.ProviderTwilio:  {twilio.HookVoice, twilio.HookStatus},
+	telephony.ProviderTwilio:  {twilio.HookVoice, twilio.HookStatus, twilio.HookRecording},
 	telephony.ProviderVonage:  {vonage.HookAnswer, vonage.HookEvent},
 	telephony.ProviderTelnyx:  {HookEvents},
 	telephony.ProviderAircall: {HookEvents},
@@ -25,8 +26,9 @@ var providerHooks = map[telephony.Provider][]string{
 
 // WebhookURLs returns the URL of each hook to configure at the provider,
 // by hook name: {publicBaseURL}/hooks/{provider}/{connectionID}/{hook}.
-// Twilio has voice ("A call comes in") and status (the status callback),
-// Vonage answer (answer_url) and event (event_url), and the others events.
+// Twilio has voice ("A call comes in"), status (the status callback) and
+// recording (the recording status callback), Vonage answer (answer_url)
+// and event (event_url), and the others events.
 func WebhookURLs(publicBaseURL string, provider telephony.Provider, connectionID string) map[string]string {
 	base := strings.TrimRight(publicBaseURL, "/") + "/hooks/" + string(provider) + "/" + connectionID + "/"
 	hooks := providerHooks[provider]
