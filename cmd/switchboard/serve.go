@@ -101,6 +101,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	calls, err := inbound.New(inbound.Config{
 		Store: st, Connections: conns, Log: log, Registry: registry, Notifier: hub, CRM: crmLookups, Events: hooks, CallLogs: callLogs,
+		PublicBaseURL: cfg.publicBaseURL(),
 	})
 	if err != nil {
 		return err

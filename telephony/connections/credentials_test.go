@@ -91,12 +91,12 @@ func TestNewAdapterPerProvider(t *testing.T) {
 	for _, p := range connections.Providers {
 		t.Run(string(p), func(t *testing.T) {
 			conn := connections.Connection{Settings: connections.Settings{ID: "tc_1", Provider: p}, Region: "US"}
-			adapter, err := connections.NewAdapter(conn, nil)
+			adapter, err := connections.NewAdapter(conn, nil, "")
 			require.NoError(t, err)
 			require.Equal(t, p, adapter.Provider())
 		})
 	}
 
-	_, err := connections.NewAdapter(connections.Connection{Settings: connections.Settings{ID: "tc_1", Provider: "skype"}}, nil)
+	_, err := connections.NewAdapter(connections.Connection{Settings: connections.Settings{ID: "tc_1", Provider: "skype"}}, nil, "")
 	require.ErrorContains(t, err, `unknown provider "skype"`)
 }

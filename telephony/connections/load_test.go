@@ -55,7 +55,7 @@ func TestLoadConnection(t *testing.T) {
 		require.Equal(t, "vip", evaluateFrom(t, conn, "+14155550123").Rule)
 		require.Equal(t, -1, evaluateFrom(t, conn, "+14155550999").RuleIndex)
 
-		adapter, err := connections.NewAdapter(conn, nil)
+		adapter, err := connections.NewAdapter(conn, nil, "")
 		require.NoError(t, err)
 		require.Equal(t, telephony.ProviderTwilio, adapter.Provider())
 	})

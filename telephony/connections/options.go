@@ -191,14 +191,17 @@ func checkRouteKind(p telephony.Provider, kind telephony.TargetKind) string {
 // NewAdapter returns the adapter of the connection's provider, configured
 // with its options and the workspace's default region. client sends the
 // REST API requests of Telnyx, Aircall, Twilio and Vonage; nil selects the
-// adapter's default client.
-func NewAdapter(c Connection, client *http.Client) (telephony.Adapter, error) {
+// adapter's default client. publicBaseURL is the URL the provider reaches
+// Switchboard at. A Twilio adapter builds the action URLs of rerouted calls
+// from it, so without it those calls report no ringing outcome.
+func NewAdapter(c Connection, client *http.Client, publicBaseURL string) (telephony.Adapter, error) {
 	o := c.Options
 	switch c.Provider {
 	case telephony.ProviderTwilio:
 		return twilio.New(twilio.Options{
 			ExtensionAs: o.ExtensionAs, SIPDomain: o.SIPDomain, DefaultRegion: c.Region, DialCallerID: o.DialCallerID,
 			VoicemailGreeting: o.VoicemailGreeting, VoicemailMaxSeconds: o.VoicemailMaxSeconds, HTTPClient: client,
+			HookBaseURL: twilioHookBaseURL(publicBaseURL, c.ID),
 		}), nil
 	case telephony.ProviderVonage:
 		return vonage.New(vonage.Options{
@@ -214,4 +217,13 @@ func NewAdapter(c Connection, client *http.Client) (telephony.Adapter, error) {
 		return generic.New(generic.Options{DefaultRegion: c.Region}), nil
 	}
 	return nil, fmt.Errorf("telephony connection %s: unknown provider %q", c.ID, c.Provider)
+}
+
+// twilioHookBaseURL returns the hook base URL of Twilio connection id, or
+// "" without a public base URL.
+func twilioHookBaseURL(publicBaseURL, id string) string {
+	if publicBaseURL == "" {
+		return ""
+	}
+	return HookBaseURL(publicBaseURL, telephony.ProviderTwilio, id)
 }

@@ -30,11 +30,17 @@ var providerHooks = map[telephony.Provider][]string{
 // recording (the recording status callback), Vonage answer (answer_url)
 // and event (event_url), and the others events.
 func WebhookURLs(publicBaseURL string, provider telephony.Provider, connectionID string) map[string]string {
-	base := strings.TrimRight(publicBaseURL, "/") + "/hooks/" + string(provider) + "/" + connectionID + "/"
+	base := HookBaseURL(publicBaseURL, provider, connectionID)
 	hooks := providerHooks[provider]
 	urls := make(map[string]string, len(hooks))
 	for _, hook := range hooks {
 		urls[hook] = base + hook
 	}
 	return urls
+}
+
+// HookBaseURL returns the URL that every webhook URL of the connection
+// starts with: {publicBaseURL}/hooks/{provider}/{connectionID}/.
+func HookBaseURL(publicBaseURL string, provider telephony.Provider, connectionID string) string {
+	return strings.TrimRight(publicBaseURL, "/") + "/hooks/" + string(provider) + "/" + connectionID + "/"
 }

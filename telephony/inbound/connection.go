@@ -60,7 +60,7 @@ func (s *Service) load(ctx context.Context, workspaceID, id string) (*connection
 		return nil, fmt.Errorf("telephony connection %s: %w", id, store.ErrNotFound)
 	}
 
-	adapter, err := connections.NewAdapter(loaded, s.httpClient)
+	adapter, err := connections.NewAdapter(loaded, s.httpClient, s.publicBase)
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,9 @@ type Config struct {
 	// HTTPClient sends the adapters' REST API requests. Nil: each adapter's
 	// default, a client with a 10 second timeout.
 	HTTPClient *http.Client
+	// PublicBaseURL is the URL providers reach Switchboard at. Twilio
+	// reroutes build their action URLs from it; empty leaves them out.
+	PublicBaseURL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Notifier receives every change a webhook makes to a call record.
@@ -99,6 +102,7 @@ type Service struct {
 	connections *connections.Service
 	log         *zap.Logger
 	httpClient  *http.Client
+	publicBase  string
 	now         func() time.Time
 	metrics     metrics
 	notifier    Notifier
@@ -147,6 +151,7 @@ func New(cfg Config) (*Service, error) {
 		connections: cfg.Connections,
 		log:         cfg.Log.Named("inbound"),
 		httpClient:  cfg.HTTPClient,
+		publicBase:  cfg.PublicBaseURL,
 		now:         cfg.Now,
 		metrics:     m,
 		notifier:    cfg.Notifier,

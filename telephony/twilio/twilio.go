@@ -15,7 +15,9 @@
 // Answer writes dial and voicemail as relative URLs. Twilio resolves them
 // against the URL of the voice webhook, so a number configured with
 // https://host/hooks/twilio/{connection_id}/voice posts them to
-// .../{connection_id}/dial and .../{connection_id}/voicemail.
+// .../{connection_id}/dial and .../{connection_id}/voicemail. The TwiML of a
+// live reroute has no document URL, so it carries absolute action URLs
+// built from Options.HookBaseURL.
 //
 // Twilio posts a recording status callback when the file of a recording is
 // ready, often after the call has ended. A number has no setting for it:
@@ -107,6 +109,14 @@ type Options struct {
 	// VoicemailMaxSeconds is the maximum length of a voicemail message in
 	// seconds. Default DefaultVoicemailMaxSeconds.
 	VoicemailMaxSeconds int
+	// HookBaseURL is the public URL that this connection's webhook URLs
+	// start with, ending in a slash, such as
+	// "https://sb.example.com/hooks/twilio/tc_1/". TwiML sent through the
+	// REST API to reroute a live call has no document URL for Twilio to
+	// resolve relative action URLs against, so its <Dial> and <Record>
+	// get absolute ones built from it. Empty: a rerouted call reports
+	// neither the outcome of ringing nor a voicemail recording.
+	HookBaseURL string
 	// APIBaseURL is the REST API base URL without a trailing slash. Default
 	// DefaultAPIBaseURL; a non-empty Credentials.APIBaseURL overrides it.
 	APIBaseURL string

@@ -87,13 +87,10 @@ func twimlAnswer(body []byte) telephony.Answer {
 
 // renderRoute returns the TwiML document for route. live is true for a call
 // already in progress, redirected through the REST API: its TwiML has no
-// document URL to resolve relative action URLs against, so they are left
-// out, and a hangup uses <Hangup>, because <Reject> only applies to a call
-// that has not been answered.
-//
-// NOTE: on a live call <Record> has no action URL, so no voicemail event
-// reports the recording. Twilio's default for a missing action URL is the
-// current document's URL, and what that means for inline TwiML is untested.
+// document URL to resolve relative action URLs against, so action URLs are
+// absolute, built from Options.HookBaseURL, and left out without it. A
+// live hangup uses <Hangup>, because <Reject> only applies to a call that
+// has not been answered.
 func (a *Adapter) renderRoute(route telephony.Route, live bool) ([]byte, error) {
 	var verbs []any
 	switch route.Kind {
@@ -114,10 +111,7 @@ func (a *Adapter) renderRoute(route telephony.Route, live bool) ([]byte, error) 
 	case telephony.TargetVoicemail:
 		// Twilio has no mailboxes, so the route's optional mailbox name is
 		// not used.
-		rec := record{MaxLength: a.opts.VoicemailMaxSeconds}
-		if !live {
-			rec.Action = HookVoicemail
-		}
+		rec := record{MaxLength: a.opts.VoicemailMaxSeconds, Action: a.actionURL(HookVoicemail, live)}
 		verbs = []any{say{Text: a.opts.VoicemailGreeting}, rec}
 	case telephony.TargetHangup:
 		if live {
@@ -138,10 +132,7 @@ func (a *Adapter) dialVerb(route telephony.Route, live bool) (dial, error) {
 		return dial{}, fmt.Errorf("invalid route: a %s route needs a target", route.Kind)
 	}
 
-	verb := dial{Timeout: route.TimeoutSeconds, CallerID: a.opts.DialCallerID}
-	if !live {
-		verb.Action = HookDial
-	}
+	verb := dial{Timeout: route.TimeoutSeconds, CallerID: a.opts.DialCallerID, Action: a.actionURL(HookDial, live)}
 
 	kind := route.Kind
 	target := route.Target
@@ -162,6 +153,20 @@ func (a *Adapter) dialVerb(route telephony.Route, live bool) (dial, error) {
 		verb.Client = newClient(target, route.CallerName)
 	}
 	return verb, nil
+}
+
+// actionURL returns the action URL that sends Twilio to hook: relative in
+// the answer to a webhook, absolute on a live call, and "" on a live call
+// when Options.HookBaseURL is empty.
+func (a *Adapter) actionURL(hook string, live bool) string {
+	switch {
+	case !live:
+		return hook
+	case a.opts.HookBaseURL != "":
+		return a.opts.HookBaseURL + hook
+	default:
+		return ""
+	}
 }
 
 // extensionTarget turns an extension into the client identity or SIP URI

@@ -211,3 +211,32 @@ func TestRenderRouteLive(t *testing.T) {
 		})
 	}
 }
+
+func TestRenderRouteLiveActionURLs(t *testing.T) {
+	const hooks = "https://sb.example.com/hooks/twilio/tc_1/"
+	tests := []struct {
+		name  string
+		route telephony.Route
+		want  string
+	}{
+		{
+			name:  "number reports to dial hook",
+			route: telephony.Route{Kind: telephony.TargetNumber, Target: "+14155550188"},
+			want:  `<Response><Dial action="` + hooks + `dial"><Number>+14155550188</Number></Dial></Response>`,
+		},
+		{
+			name:  "voicemail reports to voicemail hook",
+			route: telephony.Route{Kind: telephony.TargetVoicemail},
+			want: `<Response><Say>Please leave a message after the tone.</Say>` +
+				`<Record action="` + hooks + `voicemail" maxLength="120"></Record></Response>`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, err := New(Options{HookBaseURL: hooks}).renderRoute(tt.route, true)
+
+			require.NoError(t, err)
+			require.Equal(t, xmlHeader+tt.want, string(body))
+		})
+	}
+}
