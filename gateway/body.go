@@ -112,30 +112,14 @@ func jsonProblem(err error, body []byte, dst any) error {
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
-			return newProblem(probMalformed, "The body must be %s, not %s.", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+			return newProblem(probMalformed, "The body must be %s, not %s.", validation.JSONKind(typeErr.Type), typeErr.Value)
 		}
-		return validation.New(field, "must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+		return validation.New(field, "must be %s, not %s", validation.JSONKind(typeErr.Type), typeErr.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return validation.New(unknownFieldPath(body, dst, name), "is not a known field; check the spelling against the API reference")
+		return validation.New(validation.UnknownFieldPath(body, dst, name), "is not a known field; check the spelling against the API reference")
 	}
 	return newProblem(probMalformed, "The body could not be decoded: %v.", err)
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "a string"
-	case "bool":
-		return "true or false"
-	case "int", "int64", "int32", "uint", "uint64", "float64", "float32":
-		return "a number"
-	case "slice", "array":
-		return "an array"
-	case "map", "struct", "ptr":
-		return "an object"
-	}
-	return fmt.Sprintf("a %s", goKind)
 }
 
 // byteSize writes a size in bytes the way people read it: whole KiB or

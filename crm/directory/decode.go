@@ -18,33 +18,21 @@ func decodeContactInput(doc []byte) (ContactInput, error) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		return ContactInput{}, fieldError(err)
+		return ContactInput{}, fieldError(doc, err)
 	}
 	return in, nil
 }
 
-func fieldError(err error) error {
+func fieldError(doc []byte, err error) error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Field == "":
 		return validation.New("contact", "must be a JSON object, not %s", typeErr.Value)
 	case errors.As(err, &typeErr):
-		return validation.New(typeErr.Field, "must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+		return validation.New(typeErr.Field, "must be %s, not %s", validation.JSONKind(typeErr.Type), typeErr.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return validation.New(name, "is not a known field; check the spelling against the API reference")
+		return validation.New(validation.UnknownFieldPath(doc, &ContactInput{}, name), "is not a known field; check the spelling against the API reference")
 	}
 	return validation.New("contact", "is not valid JSON: %v", err)
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "a string"
-	case "slice", "array":
-		return "an array"
-	case "map", "struct", "ptr":
-		return "an object"
-	}
-	return "a " + goKind
 }

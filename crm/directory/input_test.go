@@ -161,3 +161,22 @@ func TestInputOfKeepsCustomDisplayName(t *testing.T) {
 
 	require.Equal(t, "Dr. Lee", inputOf(c).DisplayName)
 }
+
+func TestDecodeContactInputFieldPaths(t *testing.T) {
+	tests := []struct {
+		name, doc, field string
+	}{
+		{name: "unknown top-level field", doc: `{"nickname": "Ann"}`, field: "nickname"},
+		{name: "unknown phone field", doc: `{"phone_numbers": [{"number": "+14155550100"}, {"lable": "work"}]}`, field: "phone_numbers[1].lable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := decodeContactInput([]byte(tt.doc))
+
+			var verr *validation.Error
+			require.ErrorAs(t, err, &verr)
+			require.Len(t, verr.Fields, 1)
+			require.Equal(t, tt.field, verr.Fields[0].Field)
+		})
+	}
+}

@@ -1,4 +1,4 @@
-package gateway
+package validation
 
 import (
 	"encoding/json"
@@ -40,7 +40,7 @@ func TestUnknownFieldPath(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			require.Equal(t, c.want, unknownFieldPath([]byte(c.body), &input{}, c.member))
+			require.Equal(t, c.want, UnknownFieldPath([]byte(c.body), &input{}, c.member))
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package validation
 
 import (
 	"encoding/json"
@@ -10,12 +10,12 @@ import (
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 
-// unknownFieldPath returns the full path of a member called name that the
+// UnknownFieldPath returns the full path of a member called name that the
 // type of dst has no field for, such as "settings.call_log.enabeld". The
 // error of encoding/json names only the member, so the path is found by
 // walking body along the type. It returns name when no such member is
 // found, such as below a type with its own UnmarshalJSON.
-func unknownFieldPath(body []byte, dst any, name string) string {
+func UnknownFieldPath(body []byte, dst any, name string) string {
 	var doc any
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return name
@@ -117,4 +117,24 @@ func joinPath(path, key string) string {
 		return key
 	}
 	return path + "." + key
+}
+
+// JSONKind names the JSON value that Go type t decodes from, such as
+// "a string" or "an array", for messages about a value of the wrong type.
+func JSONKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct, reflect.Pointer:
+		return "an object"
+	}
+	return "a " + t.Kind().String()
 }
