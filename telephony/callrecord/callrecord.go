@@ -206,6 +206,9 @@ func applyStatus(call *store.Call, status telephony.Status, at store.UnixMilli) 
 	}
 
 	switch {
+	// NOTE: a Vonage agent leg shares the caller's conversation, so when
+	// a transfer ends it, the call gets that ended_at, and the caller's
+	// later completed event no longer moves it to the real end.
 	case status.Final() && string(status) == call.Status:
 		if call.EndedAt == nil || at.Before(call.EndedAt.Time) {
 			ended := at
