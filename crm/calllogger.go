@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"html"
 	"strings"
 	"time"
 )
@@ -112,6 +113,19 @@ func CallNotes(log CallLog) string {
 	}
 	parts = append(parts, CallMarker(log.CallID))
 	return strings.Join(parts, "\n\n")
+}
+
+// CallNotesHTML returns CallNotes as HTML for CRMs whose notes are rich
+// text (HubSpot's hs_call_body, Pipedrive's note): escaped, so the notes
+// show as typed, one paragraph per part and <br> per line break. Notes
+// from a browser form have CRLF line breaks, which it reads as LF.
+func CallNotesHTML(log CallLog) string {
+	notes := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(CallNotes(log))
+	var b strings.Builder
+	for _, part := range strings.Split(notes, "\n\n") {
+		b.WriteString("<p>" + strings.ReplaceAll(html.EscapeString(part), "\n", "<br>") + "</p>")
+	}
+	return b.String()
 }
 
 // HasCallMarker reports whether text holds the marker of callID as a

@@ -156,7 +156,7 @@ func callProperties(log crm.CallLog) map[string]string {
 	p := map[string]string{
 		"hs_timestamp":        log.StartedAt.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"hs_call_title":       log.Title,
-		"hs_call_body":        crm.CallNotes(log),
+		"hs_call_body":        crm.CallNotesHTML(log),
 		"hs_call_direction":   strings.ToUpper(log.Direction),
 		"hs_call_from_number": log.From,
 		"hs_call_to_number":   log.To,

@@ -45,7 +45,7 @@ func TestLogCallFieldsAndUnits(t *testing.T) {
 		"hs_timestamp":          "2025-03-04T21:30:00.000Z",
 		"hs_call_title":         "Support line",
 		"hs_activity_type":      "Support",
-		"hs_call_body":          "Asked for a quote.\n\nRecording: https://api.twilio.com/rec/RE1\n\nSwitchboard call call_0001",
+		"hs_call_body":          "<p>Asked for a quote.</p><p>Recording: https://api.twilio.com/rec/RE1</p><p>Switchboard call call_0001</p>",
 		"hs_call_direction":     "INBOUND",
 		"hs_call_from_number":   "+14155550123",
 		"hs_call_to_number":     "+14155550100",
@@ -100,7 +100,7 @@ func TestFindCallLogByMarker(t *testing.T) {
 	fake := crmhttptest.NewServer(t)
 	fake.OK(http.MethodPost, "/crm/v3/objects/calls/search", `{"total":2,"results":[
 		{"id":"4000","properties":{"hs_call_body":"Switchboard call call_00012"}},
-		{"id":"5001","properties":{"hs_call_body":"Asked.\n\nSwitchboard call call_0001"}}]}`)
+		{"id":"5001","properties":{"hs_call_body":"<p>Asked.</p><p>Switchboard call call_0001</p>"}}]}`)
 	fake.OK(http.MethodPost, "/crm/v3/objects/calls/search", `{"total":0,"results":[]}`)
 	connector := newTestConnector(fake, Config{PortalID: "4242"})
 

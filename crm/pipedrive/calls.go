@@ -3,7 +3,6 @@ package pipedrive
 import (
 	"context"
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -75,7 +74,7 @@ func (c *Connector) UpdateCallLog(ctx context.Context, id string, log crm.CallLo
 
 	activity := map[string]any{
 		"subject":  log.Title,
-		"note":     noteHTML(log),
+		"note":     crm.CallNotesHTML(log),
 		"duration": activityDuration(log.DurationSeconds),
 		"done":     1,
 	}
@@ -193,7 +192,7 @@ func callLog(log crm.CallLog) (callLogBody, error) {
 		ToPhoneNumber:   log.To,
 		StartTime:       log.StartedAt.UTC().Format(callLogTimeLayout),
 		EndTime:         ended.UTC().Format(callLogTimeLayout),
-		Note:            noteHTML(log),
+		Note:            crm.CallNotesHTML(log),
 	}
 	if body.ToPhoneNumber == "" {
 		return callLogBody{}, fmt.Errorf("creating Pipedrive call log: call %s has no called number, which Pipedrive requires", log.CallID)
@@ -259,18 +258,6 @@ func callOutcome(outcome string) string {
 	default:
 		return "no_answer"
 	}
-}
-
-// noteHTML returns crm.CallNotes as the HTML a Pipedrive note holds, one
-// paragraph per part. Notes from a browser form have CRLF line breaks,
-// which it reads as LF.
-func noteHTML(log crm.CallLog) string {
-	notes := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(crm.CallNotes(log))
-	var b strings.Builder
-	for _, part := range strings.Split(notes, "\n\n") {
-		b.WriteString("<p>" + strings.ReplaceAll(html.EscapeString(part), "\n", "<br>") + "</p>")
-	}
-	return b.String()
 }
 
 // activityDuration returns seconds as an activity's "HH:MM", rounded up
