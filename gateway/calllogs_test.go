@@ -54,7 +54,7 @@ func setupCallLogs(t *testing.T, st *store.Store) callLogFixture {
 			StartedAt: ended, EndedAt: &ended, LastEventAt: ended,
 		}
 		require.NoError(t, st.InTx(ctx, func(q *store.Queries) error { return q.InsertCall(ctx, &call) }))
-		_, err := st.InsertCallLog(ctx, f.Workspace.ID, call.ID, f.conn.ID)
+		_, err := st.InsertCallLog(ctx, f.Workspace.ID, call.ID, f.conn.ID, 0)
 		require.NoError(t, err)
 		byCall, err := st.ListCallLogsOfCalls(ctx, f.Workspace.ID, []string{call.ID})
 		require.NoError(t, err)

@@ -240,7 +240,7 @@ func TestCRMConnectionTestCallWrites(t *testing.T) {
 		StartedAt: ended, EndedAt: &ended, LastEventAt: ended,
 	}
 	require.NoError(t, ts.Store.InTx(ctx, func(q *store.Queries) error { return q.InsertCall(ctx, &call) }))
-	_, err := ts.Store.InsertCallLog(ctx, ts.Workspace.ID, call.ID, conn.ID)
+	_, err := ts.Store.InsertCallLog(ctx, ts.Workspace.ID, call.ID, conn.ID, 0)
 	require.NoError(t, err)
 	logs, err := ts.Store.ListCallLogsOfCalls(ctx, ts.Workspace.ID, []string{call.ID})
 	require.NoError(t, err)

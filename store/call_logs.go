@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // PrefixCallLog starts the id of a call log.
@@ -65,14 +66,15 @@ const callLogColumns = `id, workspace_id, call_id, connection_id, status, crm_id
 const dueCallLog = `revision > logged_revision AND status IN ('pending', 'logged')`
 
 // InsertCallLog adds a pending log of the call callID to the CRM
-// connection connectionID, due now, and reports whether it did: a call
-// that already has a log for the connection keeps it.
-func (q *Queries) InsertCallLog(ctx context.Context, workspaceID, callID, connectionID string) (bool, error) {
+// connection connectionID, due after delay, and reports whether it did: a
+// call that already has a log for the connection keeps it.
+func (q *Queries) InsertCallLog(ctx context.Context, workspaceID, callID, connectionID string, delay time.Duration) (bool, error) {
 	at := now()
+	due := Millis(at.Add(delay))
 	res, err := q.exec(ctx, `INSERT INTO call_logs (id, workspace_id, call_id, connection_id, status, next_attempt_at,
 		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (call_id, connection_id) DO NOTHING`,
-		NewID(PrefixCallLog), workspaceID, callID, connectionID, CallLogPending, at, at, at)
+		NewID(PrefixCallLog), workspaceID, callID, connectionID, CallLogPending, due, at, at)
 	if err != nil {
 		return false, fmt.Errorf("insert call log: %w", err)
 	}

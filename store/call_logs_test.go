@@ -31,7 +31,7 @@ func (f callLogFixture) endedCall(t *testing.T, providerCallID string) (store.Ca
 	c := newCall(f.telephony, providerCallID)
 	c.Status = "completed"
 	insertCall(t, f.telephony, &c)
-	inserted, err := f.s.InsertCallLog(f.ctx, f.ws, c.ID, f.crm.ID)
+	inserted, err := f.s.InsertCallLog(f.ctx, f.ws, c.ID, f.crm.ID, 0)
 	require.NoError(t, err)
 	require.True(t, inserted)
 	logs, err := f.s.ListCallLogsOfCalls(f.ctx, f.ws, []string{c.ID})
@@ -48,7 +48,7 @@ func TestInsertCallLogOncePerConnection(t *testing.T) {
 		f := setupCallLogs(t, s)
 		c, l := f.endedCall(t, "CA1")
 
-		again, err := s.InsertCallLog(f.ctx, f.ws, c.ID, f.crm.ID)
+		again, err := s.InsertCallLog(f.ctx, f.ws, c.ID, f.crm.ID, 0)
 		require.NoError(t, err)
 		require.False(t, again, "a second log of the same call and connection")
 		require.Regexp(t, `^clog_[0-9a-f]{32}$`, l.ID)

@@ -61,7 +61,7 @@ func (s *Service) Retry(ctx context.Context, workspaceID, id string) (store.Call
 		if l, err = q.RetryCallLog(ctx, workspaceID, id); err != nil {
 			return err
 		}
-		return s.enqueueDrain(ctx, q, workspaceID, l.ConnectionID)
+		return s.enqueueDrain(ctx, q, workspaceID, l.ConnectionID, 0)
 	})
 	return l, err
 }
@@ -84,7 +84,7 @@ func (s *Service) RetryFailed(ctx context.Context, workspaceID, connectionID str
 		}
 		n = count
 		for _, c := range conns {
-			if err := s.enqueueDrain(ctx, q, c.WorkspaceID, c.ConnectionID); err != nil {
+			if err := s.enqueueDrain(ctx, q, c.WorkspaceID, c.ConnectionID, 0); err != nil {
 				return err
 			}
 		}

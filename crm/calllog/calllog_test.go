@@ -107,6 +107,32 @@ func TestLateDataUpdatesSameEntry(t *testing.T) {
 	})
 }
 
+func TestSettleDelayWritesFinalEndOnce(t *testing.T) {
+	eachDialect(t, func(t *testing.T, h *harness) {
+		h.newService(t, func(c *calllog.Config) { c.SettleDelay = time.Second })
+		queue := h.newQueue(t) // started after the second change
+		call := h.callAt("+14155550123", callStart)
+		early := store.Millis(callStart.Add(400 * time.Second))
+		call.EndedAt = &early
+
+		call = h.endCall(t, call, "completed")
+		pending := h.logsOf(t, call.ID)[h.pipeConn.ID]
+		require.Equal(t, time.Second, pending.NextAttemptAt.Sub(pending.CreatedAt.Time), "the log waits for the settle delay")
+		ended := store.Millis(callStart.Add(100 * time.Second))
+		call.EndedAt = &ended
+		h.changeCall(t, call, func(*store.Call) {})
+		require.NoError(t, queue.Start(h.ctx))
+		h.waitLogged(t, call.ID)
+
+		pipe := h.pipe.EntriesOf(call.ID)
+		require.Len(t, pipe, 1)
+		require.Equal(t, "2026-03-10 17:01:40", pipe[0].Fields["end_time"], "the first write has the corrected end")
+		hub := h.hubspot.EntriesOf(call.ID)
+		require.Len(t, hub, 1)
+		require.Zero(t, hub[0].Updates, "a change within the settle delay needs no update")
+	})
+}
+
 func TestCallEndedTwiceQueuesOneLog(t *testing.T) {
 	eachDialect(t, func(t *testing.T, h *harness) {
 		h.newQueue(t)

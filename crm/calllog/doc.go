@@ -43,7 +43,11 @@
 //
 // The transaction that records a call's end inserts a call_logs row per
 // connection and enqueues a drain job of that connection (CallChanged).
-// Both commit with the call or not at all. Data that changes a logged
+// Both commit with the call or not at all. The row and the job wait
+// Config.SettleDelay (5 s by default), because providers often send the
+// end time or outcome in the event after the one that ended the call, and
+// some CRM fields (Pipedrive's end_time) cannot be changed later; a change
+// in that window makes the row due at once. Data that changes a logged
 // field later (recording, notes, final status, duration) gives every log
 // of the call a new revision in the transaction of the change, and the
 // drain job sends an update to the stored CRM id. A create is never sent

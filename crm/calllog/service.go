@@ -27,6 +27,7 @@ const (
 	DefaultCreateSearchDelay = 30 * time.Second
 	DefaultDrainBudget       = 50 * time.Second
 	DefaultRateLimitWait     = 30 * time.Second
+	DefaultSettleDelay       = 5 * time.Second
 )
 
 // MaxNotesLength is the longest notes text a call may have, in
@@ -88,6 +89,13 @@ type Config struct {
 	// DrainBudget is how long one drain job runs before it hands over to
 	// a new one; DefaultDrainBudget.
 	DrainBudget time.Duration
+	// SettleDelay is how long the logs of a call that just ended wait
+	// before their first write, so that events arriving right after the
+	// first final one are in it. A Twilio dial hook, for one, ends a call
+	// before its status callback brings the end time, and a Pipedrive
+	// call log's times cannot be changed once written. DefaultSettleDelay;
+	// negative: no wait.
+	SettleDelay time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -131,6 +139,12 @@ func New(cfg Config) (*Service, error) {
 	setDefault(&cfg.RetryCap, DefaultRetryCap)
 	setDefault(&cfg.CreateSearchDelay, DefaultCreateSearchDelay)
 	setDefault(&cfg.DrainBudget, DefaultDrainBudget)
+	switch {
+	case cfg.SettleDelay == 0:
+		cfg.SettleDelay = DefaultSettleDelay
+	case cfg.SettleDelay < 0:
+		cfg.SettleDelay = 0
+	}
 
 	s := &Service{
 		cfg: cfg, store: cfg.Store, log: cfg.Log.Named("calllog"), now: cfg.Now,
@@ -192,7 +206,7 @@ func (s *Service) callEnded(ctx context.Context, q *store.Queries, call store.Ca
 		return err
 	}
 	for _, id := range conns {
-		inserted, err := q.InsertCallLog(ctx, call.WorkspaceID, call.ID, id)
+		inserted, err := q.InsertCallLog(ctx, call.WorkspaceID, call.ID, id, s.cfg.SettleDelay)
 		if err != nil {
 			return err
 		}
@@ -200,7 +214,7 @@ func (s *Service) callEnded(ctx context.Context, q *store.Queries, call store.Ca
 			continue
 		}
 		s.metrics.queued.Inc()
-		if err := s.enqueueDrain(ctx, q, call.WorkspaceID, id); err != nil {
+		if err := s.enqueueDrain(ctx, q, call.WorkspaceID, id, s.cfg.SettleDelay); err != nil {
 			return err
 		}
 	}
@@ -215,7 +229,7 @@ func (s *Service) reviseLogs(ctx context.Context, q *store.Queries, call store.C
 		return err
 	}
 	for _, l := range logs {
-		if err := s.enqueueDrain(ctx, q, l.WorkspaceID, l.ConnectionID); err != nil {
+		if err := s.enqueueDrain(ctx, q, l.WorkspaceID, l.ConnectionID, 0); err != nil {
 			return err
 		}
 	}
@@ -263,12 +277,16 @@ func sameTime(a, b *store.UnixMilli) bool {
 }
 
 // enqueueDrain inserts a drain job of a connection in the transaction of
-// q. When another drain job holds the connection's lease, the new job
-// returns at once and the holder takes the new work.
-func (s *Service) enqueueDrain(ctx context.Context, q *store.Queries, workspaceID, connectionID string) error {
+// q, to run after delay. When another drain job holds the connection's
+// lease, the new job returns at once and the holder takes the new work.
+func (s *Service) enqueueDrain(ctx context.Context, q *store.Queries, workspaceID, connectionID string, delay time.Duration) error {
 	queue := s.enqueuer()
 	if queue == nil {
 		return ErrNoQueue
 	}
-	return queue.InsertTx(ctx, q, DrainArgs{WorkspaceID: workspaceID, ConnectionID: connectionID}, nil)
+	var opts *river.InsertOpts
+	if delay > 0 {
+		opts = &river.InsertOpts{ScheduledAt: s.now().Add(delay)}
+	}
+	return queue.InsertTx(ctx, q, DrainArgs{WorkspaceID: workspaceID, ConnectionID: connectionID}, opts)
 }

@@ -96,6 +96,7 @@ func (h *harness) newService(t *testing.T, tune ...func(*calllog.Config)) {
 	cfg := calllog.Config{
 		Store: h.st, Connections: h.conns, Log: zaptest.NewLogger(t), Registry: h.registry, Events: h.events,
 		RetryBase: 50 * time.Millisecond, RetryCap: 200 * time.Millisecond, CreateSearchDelay: 300 * time.Millisecond,
+		SettleDelay: -1,
 		AgentEmail: func(_ context.Context, _, agent string) (string, error) {
 			if agent == "client:ann" {
 				return "ann@example.com", nil

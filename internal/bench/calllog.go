@@ -99,7 +99,7 @@ func seedEndedCalls(ctx context.Context, st *store.Store, workspaceID, connectio
 				if err := q.InsertCall(ctx, &call); err != nil {
 					return err
 				}
-				if _, err := q.InsertCallLog(ctx, workspaceID, call.ID, connectionID); err != nil {
+				if _, err := q.InsertCallLog(ctx, workspaceID, call.ID, connectionID, 0); err != nil {
 					return err
 				}
 			}
