@@ -355,6 +355,13 @@ func TestCRMConnectionErrors(t *testing.T) {
 		}).problem(t, http.StatusUnprocessableEntity)
 		require.Equal(t, []string{"settings.call_log.mapping.fields"}, invalidFieldNames(p))
 	})
+	t.Run("non-numeric owner id", func(t *testing.T) {
+		conn := createHubSpot(t, api, hs, "pat-valid")
+		p := api.do(http.MethodPatch, "/v1/crm-connections/"+conn.ID, map[string]any{
+			"settings": map[string]any{"call_log": map[string]any{"user_map": map[string]string{"201": "alex"}}},
+		}).problem(t, http.StatusUnprocessableEntity)
+		require.Equal(t, []string{"settings.call_log.user_map.201"}, invalidFieldNames(p))
+	})
 	t.Run("credentials rejected", func(t *testing.T) {
 		conn := createHubSpot(t, api, hs, "pat-revoked")
 		p := api.do(http.MethodPost, "/v1/crm-connections/"+conn.ID+"/test", nil).problem(t, http.StatusBadGateway)
