@@ -56,7 +56,8 @@ type Capabilities struct {
 	CanListChanges bool     `json:"can_list_changes"`
 	CanReadOwners  bool     `json:"can_read_owners"`
 	// CanWriteCalls is nil when the test cannot tell without writing a
-	// call, as for HubSpot and Pipedrive.
+	// call, as for HubSpot and Pipedrive, until the connection has logged
+	// a call.
 	CanWriteCalls *bool `json:"can_write_calls"`
 	// Notes explain missing capabilities in words an admin can act on.
 	Notes []string `json:"notes,omitempty"`

@@ -690,6 +690,26 @@ func TestAdminLookupWithoutCRMAsksToChoose(t *testing.T) {
 	require.NotContains(t, summary, "crm_0", "no example id for a drop-down")
 }
 
+func TestAdminCRMFormUserMapError(t *testing.T) {
+	st := testdb.Open(t, store.SQLite)
+	ts := newTestServer(t, st)
+	newAdminUser(t, st, ts.Workspace.ID, "ann@example.com", "admin")
+	b := newAdminBrowser(t, ts.URL)
+	b.signIn("ann@example.com")
+	b.get("/admin/crm/new?kind=pipedrive")
+
+	resp := b.post("/admin/crm", url.Values{
+		"kind": {"pipedrive"}, "name": {"Pipedrive"}, "auth.type": {"token"}, "auth.token": {"token-1"},
+		"settings.call_log.user_map": {"201 = alex"},
+	})
+
+	require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
+	summary := errorSummary(t, resp)
+	require.Contains(t, summary, `href="#f-settings-call_log-user_map">Agents and CRM users</a>:`)
+	require.Contains(t, summary, "the line of 201")
+	require.Contains(t, summary, "is not a Pipedrive user id")
+}
+
 func TestAdminCRMFormErrorsUseLabels(t *testing.T) {
 	st := testdb.Open(t, store.SQLite)
 	ts := newTestServer(t, st)

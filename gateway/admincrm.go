@@ -110,7 +110,8 @@ func (s *Server) createAdminCRM(c echo.Context) error {
 	if ferr := s.fillCRMPhonebooks(c, &form, in.PhonebookID); ferr != nil {
 		return ferr
 	}
-	return s.renderAdminForm(c, "crm_new.html", &adminPage{Title: "New " + crmKindLabel(form.Kind) + " connection", Section: "crm", Data: form}, err)
+	page := &adminPage{Title: "New " + crmKindLabel(form.Kind) + " connection", Section: "crm", Data: form}
+	return s.renderAdminForm(c, "crm_new.html", page, renameFields(err, userMapFormField))
 }
 
 func (s *Server) showAdminCRM(c echo.Context) error {
@@ -155,7 +156,7 @@ func (s *Server) updateAdminCRM(c echo.Context) error {
 	if perr != nil {
 		return perr
 	}
-	return s.renderAdminForm(c, "crm_show.html", page, err)
+	return s.renderAdminForm(c, "crm_show.html", page, renameFields(err, userMapFormField))
 }
 
 func (s *Server) deleteAdminCRM(c echo.Context) error {

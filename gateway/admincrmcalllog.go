@@ -86,6 +86,16 @@ func parseUserMap(v *validation.Error, text string) map[string]string {
 	return users
 }
 
+// userMapFormField moves the error of one user_map entry, which the API
+// names settings.call_log.user_map.<agent>, onto the user map textarea.
+func userMapFormField(f validation.FieldError) validation.FieldError {
+	if agent, ok := strings.CutPrefix(f.Field, "settings.call_log.user_map."); ok {
+		f.Field = "settings.call_log.user_map"
+		f.Reason = fmt.Sprintf("the line of %s: %s", agent, f.Reason)
+	}
+	return f
+}
+
 // formatUserMap writes users as parseUserMap reads them, sorted by agent.
 func formatUserMap(users map[string]string) string {
 	agents := make([]string, 0, len(users))

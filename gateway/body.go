@@ -28,16 +28,29 @@ type listResponse[T any] struct {
 // readBody returns the raw request body after checking its media type is
 // one of mediaTypes and its size is at most limit bytes.
 func (s *Server) readBody(c echo.Context, limit int64, mediaTypes ...string) ([]byte, error) {
-	req := c.Request()
-	mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
-	if err != nil || !acceptsMediaType(mt, mediaTypes) {
-		got := req.Header.Get(echo.HeaderContentType)
-		if got == "" {
-			got = "none"
-		}
-		return nil, newProblem(probMediaType, "Content-Type is %s; this endpoint accepts %s.", got, strings.Join(mediaTypes, " or "))
+	if err := checkMediaType(c.Request(), mediaTypes); err != nil {
+		return nil, err
 	}
+	return readLimited(c, limit)
+}
 
+// checkMediaType returns a 415 problem unless the request's Content-Type
+// is one of mediaTypes.
+func checkMediaType(req *http.Request, mediaTypes []string) error {
+	mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	if err == nil && acceptsMediaType(mt, mediaTypes) {
+		return nil
+	}
+	got := req.Header.Get(echo.HeaderContentType)
+	if got == "" {
+		got = "none"
+	}
+	return newProblem(probMediaType, "Content-Type is %s; this endpoint accepts %s.", got, strings.Join(mediaTypes, " or "))
+}
+
+// readLimited reads the request body, which must be at most limit bytes.
+func readLimited(c echo.Context, limit int64) ([]byte, error) {
+	req := c.Request()
 	if req.ContentLength > limit {
 		return nil, newProblem(probTooLarge, "The body is %s; the limit is %s.", byteSize(req.ContentLength), byteSize(limit))
 	}
@@ -70,6 +83,24 @@ func acceptsMediaType(mt string, accepted []string) bool {
 func (s *Server) decodeJSON(c echo.Context, dst any) error {
 	body, err := s.readBody(c, s.cfg.MaxBodyBytes, echo.MIMEApplicationJSON)
 	if err != nil {
+		return err
+	}
+	return decodeStrict(body, dst)
+}
+
+// decodeOptionalJSON decodes a JSON body into dst like decodeJSON, but
+// accepts an empty body with any Content-Type or none, and then leaves
+// dst as it is. The body's length need not be declared, so a chunked
+// request without data counts as empty too.
+func (s *Server) decodeOptionalJSON(c echo.Context, dst any) error {
+	if c.Request().ContentLength == 0 {
+		return nil
+	}
+	body, err := readLimited(c, s.cfg.MaxBodyBytes)
+	if err != nil || len(body) == 0 {
+		return err
+	}
+	if err := checkMediaType(c.Request(), []string{echo.MIMEApplicationJSON}); err != nil {
 		return err
 	}
 	return decodeStrict(body, dst)

@@ -166,10 +166,8 @@ func (s *Server) retryFailedCallLogs(c echo.Context) error {
 	}
 
 	var in retryCallLogsRequest
-	if c.Request().ContentLength != 0 {
-		if err := s.decodeJSON(c, &in); err != nil {
-			return err
-		}
+	if err := s.decodeOptionalJSON(c, &in); err != nil {
+		return err
 	}
 
 	n, err := svc.RetryFailed(c.Request().Context(), p.WorkspaceID, in.ConnectionID)

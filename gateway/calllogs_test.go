@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -176,6 +177,21 @@ func TestCallLogScopes(t *testing.T) {
 		require.NotEmpty(t, other.ID)
 		f.client(t, otherKey).get("/v1/call-logs/"+f.failed.ID).problem(t, http.StatusNotFound)
 	})
+}
+
+// TestRetryFailedCallLogsEmptyBody sends the retry with a body of
+// unknown length that turns out empty, as a chunked request without
+// Content-Type does.
+func TestRetryFailedCallLogsEmptyBody(t *testing.T) {
+	f := setupCallLogs(t, testdb.Open(t, store.SQLite))
+	cl := f.admin(t)
+
+	var retried retryCallLogsView
+	cl.do(http.MethodPost, "/v1/call-logs/retry", io.MultiReader()).decode(t, http.StatusAccepted, &retried)
+	require.Equal(t, 1, retried.Retried)
+
+	p := cl.do(http.MethodPost, "/v1/call-logs/retry", io.MultiReader(strings.NewReader("{}"))).problem(t, http.StatusUnsupportedMediaType)
+	require.Contains(t, p.Detail, "Content-Type is none")
 }
 
 func TestCallLogsMatchOpenAPI(t *testing.T) {

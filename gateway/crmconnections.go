@@ -310,10 +310,8 @@ func (s *Server) previewCRMMapping(c echo.Context) error {
 	}
 
 	var in crmconn.PreviewInput
-	if c.Request().ContentLength != 0 {
-		if err := s.decodeJSON(c, &in); err != nil {
-			return err
-		}
+	if err := s.decodeOptionalJSON(c, &in); err != nil {
+		return err
 	}
 
 	preview, err := svc.Preview(c.Request().Context(), p.WorkspaceID, c.Param("id"), in)

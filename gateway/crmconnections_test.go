@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard-oss/switchboard/crm/crmconn"
 	"github.com/switchboard-oss/switchboard/crm/crmhttp"
 	"github.com/switchboard-oss/switchboard/crm/generic"
+	"github.com/switchboard-oss/switchboard/crm/hubspot"
 	"github.com/switchboard-oss/switchboard/crm/mapping"
 	"github.com/switchboard-oss/switchboard/internal/testdb"
 	"github.com/switchboard-oss/switchboard/store"
@@ -231,6 +232,7 @@ func TestCRMConnectionTestCallWrites(t *testing.T) {
 	var before crm.Capabilities
 	api.do(http.MethodPost, path, nil).decode(t, http.StatusOK, &before)
 	require.Nil(t, before.CanWriteCalls, "unknown before the first logged call")
+	require.Contains(t, before.Notes, hubspot.CallWritesUncheckedNote)
 
 	ctx := context.Background()
 	ended := store.Millis(time.Date(2026, 3, 10, 17, 0, 0, 0, time.UTC))
@@ -251,6 +253,7 @@ func TestCRMConnectionTestCallWrites(t *testing.T) {
 	api.do(http.MethodPost, path, nil).decode(t, http.StatusOK, &after)
 	require.NotNil(t, after.CanWriteCalls)
 	require.True(t, *after.CanWriteCalls, "a logged call shows write access")
+	require.NotContains(t, after.Notes, hubspot.CallWritesUncheckedNote, "the note contradicts can_write_calls")
 }
 
 func TestCRMConnectionMapping(t *testing.T) {
@@ -351,6 +354,13 @@ func TestCRMConnectionErrors(t *testing.T) {
 			"settings": map[string]any{"call_log": map[string]any{"enabled": true, "mapping": map[string]any{"fields": []any{}}}},
 		}).problem(t, http.StatusUnprocessableEntity)
 		require.Equal(t, []string{"settings.call_log.mapping.fields"}, invalidFieldNames(p))
+	})
+	t.Run("non-numeric owner id", func(t *testing.T) {
+		conn := createHubSpot(t, api, hs, "pat-valid")
+		p := api.do(http.MethodPatch, "/v1/crm-connections/"+conn.ID, map[string]any{
+			"settings": map[string]any{"call_log": map[string]any{"user_map": map[string]string{"201": "alex"}}},
+		}).problem(t, http.StatusUnprocessableEntity)
+		require.Equal(t, []string{"settings.call_log.user_map.201"}, invalidFieldNames(p))
 	})
 	t.Run("credentials rejected", func(t *testing.T) {
 		conn := createHubSpot(t, api, hs, "pat-revoked")

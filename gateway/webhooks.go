@@ -256,10 +256,8 @@ func (s *Server) rotateWebhookSecret(c echo.Context) error {
 	}
 
 	var in rotateSecretRequest
-	if c.Request().ContentLength != 0 {
-		if err := s.decodeJSON(c, &in); err != nil {
-			return err
-		}
+	if err := s.decodeOptionalJSON(c, &in); err != nil {
+		return err
 	}
 	overlap := webhooks.DefaultSecretOverlap
 	if in.OverlapSeconds != nil {

@@ -235,6 +235,24 @@ func (q *Queries) RecordCallLogFailure(ctx context.Context, id, lastError string
 		next_attempt_at = ?, updated_at = ? WHERE id = ?`, attempts, lastError, next, at, id)
 }
 
+// RecordDueCallLogsError stores lastError on the logs of the CRM
+// connection connectionID that are due at or before at, and returns how
+// many it changed. It keeps their attempts and next attempt, so it suits
+// a wait that is no fault of the logs, such as a CRM rate limit.
+// RecordCallLogWritten clears the error again.
+func (q *Queries) RecordDueCallLogsError(ctx context.Context, connectionID string, at UnixMilli, lastError string) (int, error) {
+	res, err := q.exec(ctx, `UPDATE call_logs SET last_error = ?, updated_at = ?
+		WHERE connection_id = ? AND `+dueCallLog+` AND next_attempt_at <= ?`, lastError, now(), connectionID, at)
+	if err != nil {
+		return 0, fmt.Errorf("record the error of due call logs of CRM connection %s: %w", connectionID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("record the error of due call logs of CRM connection %s: %w", connectionID, err)
+	}
+	return int(n), nil
+}
+
 // RetryCallLog makes the log id of workspaceID due now with a fresh count
 // of attempts and returns the log as stored. A failed or skipped log
 // becomes pending, or logged when the CRM has its entry. A log with

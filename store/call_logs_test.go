@@ -170,6 +170,45 @@ func TestRecordCallLogFailureAndRetry(t *testing.T) {
 	})
 }
 
+func TestRecordDueCallLogsErrorKeepsAttempts(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, s *store.Store) {
+		f := setupCallLogs(t, s)
+		_, due := f.endedCall(t, "CA1")
+		_, waiting := f.endedCall(t, "CA2")
+		_, written := f.endedCall(t, "CA3")
+		next := store.Millis(time.Now().Add(time.Hour))
+		require.NoError(t, s.RecordCallLogFailure(f.ctx, waiting.ID, "CRM is unavailable: HTTP 503", 1, next, false))
+		_, err := s.RecordCallLogWritten(f.ctx, written.ID, "901", "https://crm.test/901", written.Revision)
+		require.NoError(t, err)
+
+		const note = "rate limited by the CRM (HTTP 429), retrying in 2s"
+		n, err := s.RecordDueCallLogsError(f.ctx, f.crm.ID, store.Millis(time.Now()), note)
+		require.NoError(t, err)
+		require.Equal(t, 1, n, "only the due log gets the error")
+
+		got, err := s.GetCallLog(f.ctx, f.ws, due.ID)
+		require.NoError(t, err)
+		require.Equal(t, note, got.LastError)
+		require.Equal(t, 0, got.Attempts, "a rate limit spends no attempt")
+		require.Equal(t, store.CallLogPending, got.Status)
+		require.Equal(t, due.NextAttemptAt, got.NextAttemptAt)
+
+		got, err = s.GetCallLog(f.ctx, f.ws, waiting.ID)
+		require.NoError(t, err)
+		require.Equal(t, "CRM is unavailable: HTTP 503", got.LastError, "a log not yet due keeps its error")
+
+		got, err = s.GetCallLog(f.ctx, f.ws, written.ID)
+		require.NoError(t, err)
+		require.Empty(t, got.LastError, "a log with nothing due gets no error")
+
+		_, err = s.RecordCallLogWritten(f.ctx, due.ID, "902", "https://crm.test/902", due.Revision)
+		require.NoError(t, err)
+		got, err = s.GetCallLog(f.ctx, f.ws, due.ID)
+		require.NoError(t, err)
+		require.Empty(t, got.LastError, "writing the log clears the error")
+	})
+}
+
 func TestRetryCallLogRewritesLoggedEntry(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, s *store.Store) {
 		f := setupCallLogs(t, s)

@@ -221,6 +221,27 @@ func TestRateLimitSnoozesWithoutAttempts(t *testing.T) {
 	})
 }
 
+func TestRateLimitShownInLastError(t *testing.T) {
+	eachDialect(t, func(t *testing.T, h *harness) {
+		h.hubspot.SetRate(0.001, 0) // a burst of 0 rejects every request with 429
+		h.start(t)
+
+		call := h.endCall(t, h.callAt("+14155550123", callStart), "completed")
+		require.Eventually(t, func() bool {
+			return h.logsOf(t, call.ID)[h.hubConn.ID].LastError != ""
+		}, waitLimit, 20*time.Millisecond, "the throttled log never got an error")
+		throttled := h.logsOf(t, call.ID)[h.hubConn.ID]
+		require.Equal(t, "rate limited by the CRM (HTTP 429), retrying in 1s", throttled.LastError)
+		require.Equal(t, store.CallLogPending, throttled.Status)
+		require.Zero(t, throttled.Attempts, "a rate limit spends no attempt")
+
+		h.hubspot.SetRate(0, 0)
+		logged := h.waitLogged(t, call.ID)[h.hubConn.ID]
+		require.Empty(t, logged.LastError, "writing the log clears the error")
+		require.Zero(t, logged.Attempts)
+	})
+}
+
 func TestInterruptedCreateFoundNotRepeated(t *testing.T) {
 	eachDialect(t, func(t *testing.T, h *harness) {
 		h.hubspot.HangCreates(1)

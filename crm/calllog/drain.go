@@ -106,6 +106,9 @@ func (r *drainRun) loop(ctx context.Context) error {
 			return nil
 		}
 		if stop := r.batch(ctx, logs); stop != nil {
+			if err := r.recordRateLimit(ctx, stop); err != nil {
+				return err
+			}
 			if wait, ok := shortRateLimit(stop); ok {
 				if err := sleep(ctx, wait); err != nil {
 					return errStop{err}
@@ -197,17 +200,49 @@ func sleep(ctx context.Context, d time.Duration) error {
 // stopError turns what stopped a drain into River's outcome: a snooze for
 // a rate limit, an error to retry with backoff otherwise.
 func (s *Service) stopError(conn crmconn.Connection, stop error) error {
-	var limited *crm.RateLimitedError
-	if errors.As(stop, &limited) {
-		wait := limited.RetryAfter
-		if wait <= 0 {
-			wait = DefaultRateLimitWait
-		}
+	if wait, ok := rateLimitWait(stop); ok {
 		s.log.Info("CRM rate limit reached, call logging waits", connFields(conn, zap.Duration("retry_in", wait))...)
-		return river.JobSnooze(min(wait, jobs.MaxSnooze))
+		return river.JobSnooze(wait)
 	}
 	s.log.Warn("call logging paused", connFields(conn, zap.Error(stop))...)
 	return stop
+}
+
+// rateLimitWait returns how long a drain stopped by err waits before it
+// writes again, and false when err is no rate limit.
+func rateLimitWait(err error) (time.Duration, bool) {
+	var limited *crm.RateLimitedError
+	if !errors.As(err, &limited) {
+		return 0, false
+	}
+	if wait, ok := shortRateLimit(err); ok {
+		return wait, true
+	}
+	wait := limited.RetryAfter
+	if wait <= 0 {
+		wait = DefaultRateLimitWait
+	}
+	return min(wait, jobs.MaxSnooze), true
+}
+
+// recordRateLimit stores why the due logs of the connection wait when a
+// rate limit stopped the drain, so the API shows it in last_error. Their
+// attempts stay as they are, and writing a log clears the error.
+func (r *drainRun) recordRateLimit(ctx context.Context, stop error) error {
+	wait, ok := rateLimitWait(stop)
+	if !ok {
+		return nil
+	}
+	note := fmt.Sprintf("rate limited by the CRM, retrying in %s", wait)
+	var status *crmhttp.StatusError
+	if errors.As(stop, &status) {
+		note = fmt.Sprintf("rate limited by the CRM (HTTP %d), retrying in %s", status.Status, wait)
+	}
+	s := r.svc
+	if _, err := s.store.RecordDueCallLogsError(ctx, r.conn.ID, store.Millis(s.now()), note); err != nil {
+		return errStop{err}
+	}
+	return nil
 }
 
 // batch writes logs with up to the pace's concurrency in flight. It

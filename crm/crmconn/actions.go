@@ -2,6 +2,7 @@ package crmconn
 
 import (
 	"context"
+	"slices"
 
 	"github.com/switchboard-oss/switchboard/crm"
 	"github.com/switchboard-oss/switchboard/crm/directory"
@@ -29,6 +30,9 @@ func (svc *Service) Test(ctx context.Context, workspaceID, id string) (crm.Capab
 		if capabilities.CanWriteCalls, err = svc.hasLoggedCalls(ctx, workspaceID, id); err != nil {
 			return crm.Capabilities{}, err
 		}
+		if capabilities.CanWriteCalls != nil {
+			capabilities.Notes = dropCallWritesUncheckedNotes(capabilities.Notes)
+		}
 	}
 
 	if learned(&conn.Settings, connector) {
@@ -50,6 +54,14 @@ func (svc *Service) hasLoggedCalls(ctx context.Context, workspaceID, id string) 
 		return nil, err
 	}
 	return new(true), nil
+}
+
+// dropCallWritesUncheckedNotes removes the connectors' notes that call
+// writes were not checked, for a connection whose logged calls show them.
+func dropCallWritesUncheckedNotes(notes []string) []string {
+	return slices.DeleteFunc(notes, func(note string) bool {
+		return note == hubspot.CallWritesUncheckedNote || note == pipedrive.CallWritesUncheckedNote
+	})
 }
 
 // learned copies into s what a connector's test found out about the

@@ -2,6 +2,8 @@ package crmconn
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/switchboard-oss/switchboard/crm"
@@ -147,7 +149,7 @@ func checkCallLog(v *validation.Error, kind crm.Kind, s *CallLogSettings) {
 	if s.AssociateAllMatches && kind != crm.KindHubSpot {
 		v.Add(prefix+"associate_all_matches", "is available for HubSpot connections only, because a %s call entry links one record: set it to false", kind)
 	}
-	checkUserMap(v, s.UserMap)
+	checkUserMap(v, kind, s.UserMap)
 	if s.Mapping != nil {
 		if verr, ok := mapping.ValidateCall(*s.Mapping).(*validation.Error); ok {
 			v.Merge(prefix+"mapping", verr)
@@ -166,7 +168,7 @@ func checkCallLog(v *validation.Error, kind crm.Kind, s *CallLogSettings) {
 	}
 }
 
-func checkUserMap(v *validation.Error, users map[string]string) {
+func checkUserMap(v *validation.Error, kind crm.Kind, users map[string]string) {
 	if len(users) > maxUserMapEntries {
 		v.Add("settings.call_log.user_map", "has %d entries, above the limit of %d", len(users), maxUserMapEntries)
 		return
@@ -174,8 +176,37 @@ func checkUserMap(v *validation.Error, users map[string]string) {
 	for agent, id := range users {
 		if strings.TrimSpace(agent) == "" || strings.TrimSpace(id) == "" || len(agent) > 320 || len(id) > 100 {
 			v.Add("settings.call_log.user_map", "entry %q: %q must map a non-empty agent or email (up to 320 characters) to a CRM user id (up to 100 characters)", agent, id)
+			continue
+		}
+		if reason := checkCRMUserID(kind, id); reason != "" {
+			v.Add("settings.call_log.user_map."+agent, "%q is not a %s", id, reason)
 		}
 	}
+}
+
+// salesforceUserID matches a Salesforce User id: the key prefix 005 and
+// 12 more characters of the 15-character id, optionally followed by the
+// 3-character checksum of the 18-character form.
+var salesforceUserID = regexp.MustCompile(`^005[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$`)
+
+// checkCRMUserID returns why id cannot be a user id of a CRM of kind, or
+// "" when it can. Generic CRMs accept any id.
+func checkCRMUserID(kind crm.Kind, id string) string {
+	switch kind {
+	case crm.KindPipedrive:
+		if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
+			return "Pipedrive user id, which is a positive whole number such as 12345"
+		}
+	case crm.KindHubSpot:
+		if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
+			return "HubSpot owner id, which is a positive whole number such as 12345678"
+		}
+	case crm.KindSalesforce:
+		if !salesforceUserID.MatchString(id) {
+			return "Salesforce user id, which has 15 or 18 letters and digits and starts with 005"
+		}
+	}
+	return ""
 }
 
 // CallLogger returns the call logger of conn's connector, built by Open:

@@ -35,6 +35,37 @@ func TestCheckCallLogRejects(t *testing.T) {
 	}, callLogFields(t, crm.KindHubSpot, s))
 }
 
+func TestCheckCallLogUserIDs(t *testing.T) {
+	cases := []struct {
+		kind    crm.Kind
+		valid   []string
+		invalid []string
+	}{
+		{kind: crm.KindPipedrive, valid: []string{"12345"}, invalid: []string{"alex", "0", "-4", "12.5", " 12"}},
+		{kind: crm.KindHubSpot, valid: []string{"12345678"}, invalid: []string{"alex", "0", "1e5"}},
+		{
+			kind:    crm.KindSalesforce,
+			valid:   []string{"005000000000001", "005Hs00000AbCdEAAV"},
+			invalid: []string{"alex", "00Q000000000001", "00500000000001", "005000000000001A", "005-00000000001"},
+		},
+		{kind: crm.KindGeneric, valid: []string{"alex", "u-17"}},
+	}
+	for _, tc := range cases {
+		for _, id := range tc.valid {
+			settings := &CallLogSettings{UserMap: map[string]string{"201": id}}
+			if tc.kind == crm.KindGeneric {
+				settings.CallLogConfig = &generic.CallLogConfig{CreateURL: "https://crm.example.com/calls", BodyTemplate: `{"id": "{call_id}"}`, IDPath: "id"}
+			}
+			require.Empty(t, callLogFields(t, tc.kind, settings), "%s user id %q", tc.kind, id)
+		}
+		for _, id := range tc.invalid {
+			settings := &CallLogSettings{UserMap: map[string]string{"alex@example.com": id}}
+			require.Equal(t, map[string]bool{"settings.call_log.user_map.alex@example.com": true},
+				callLogFields(t, tc.kind, settings), "%s user id %q", tc.kind, id)
+		}
+	}
+}
+
 func TestCheckCallLogGeneric(t *testing.T) {
 	require.Equal(t, map[string]bool{"settings.call_log.create_url": true},
 		callLogFields(t, crm.KindGeneric, &CallLogSettings{Enabled: true}))

@@ -20,6 +20,10 @@ type accountDetails struct {
 	UIDomain string `json:"uiDomain"`
 }
 
+// CallWritesUncheckedNote is the note Test adds because it leaves
+// CanWriteCalls unknown.
+const CallWritesUncheckedNote = "Writing calls to HubSpot was not checked; it needs the crm.objects.calls.write scope."
+
 // Test checks the credentials with three reads and reports what they
 // allow: the account details (portal id, web app domain and time zone,
 // which Test keeps for deep links and daily rate limits), one contact, and
@@ -64,7 +68,7 @@ func (c *Connector) Test(ctx context.Context) (crm.Capabilities, error) {
 		caps.CanReadOwners = true
 	}
 
-	caps.Notes = append(caps.Notes, "Writing calls to HubSpot was not checked; it needs the crm.objects.calls.write scope.")
+	caps.Notes = append(caps.Notes, CallWritesUncheckedNote)
 	return caps, nil
 }
 

@@ -23,6 +23,10 @@ type currentUser struct {
 	} `json:"data"`
 }
 
+// CallWritesUncheckedNote is the note Test adds because it leaves
+// CanWriteCalls unknown.
+const CallWritesUncheckedNote = "Writing call logs to Pipedrive was not checked; OAuth apps need the phone-integration scope."
+
 // Test checks the credentials and reports what they allow. It reads the
 // current user (which names the company and its domain, kept for deep
 // links), one person, a phone search, recents and the user list. A 401
@@ -89,7 +93,7 @@ func (c *Connector) Test(ctx context.Context) (crm.Capabilities, error) {
 		}
 	}
 
-	caps.Notes = append(caps.Notes, "Writing call logs to Pipedrive was not checked; OAuth apps need the phone-integration scope.")
+	caps.Notes = append(caps.Notes, CallWritesUncheckedNote)
 	return caps, nil
 }
 
