@@ -221,6 +221,29 @@ func TestRateLimitSnoozesWithoutAttempts(t *testing.T) {
 	})
 }
 
+func TestRateLimitKeepsDrainBudget(t *testing.T) {
+	eachDialect(t, func(t *testing.T, h *harness) {
+		h.newService(t, func(c *calllog.Config) { c.DrainBudget = 300 * time.Millisecond })
+		h.hubspot.SetRate(0.001, 1) // one request, then 429 with Retry-After: 1
+		q := h.start(t)
+		h.endCall(t, h.callAt("+14155550123", callStart), "completed")
+		h.endCall(t, h.callAt("+14155550124", callStart), "completed")
+
+		require.Eventually(t, func() bool {
+			drains, err := q.Client().JobList(h.ctx, river.NewJobListParams().Kinds(calllog.DrainArgs{}.Kind()).
+				States(rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRunning).First(100))
+			require.NoError(t, err)
+			for _, job := range drains.Jobs {
+				// River counts a job's snoozes in its metadata.
+				if strings.Contains(string(job.EncodedArgs), h.hubConn.ID) && strings.Contains(string(job.Metadata), `"snoozes"`) {
+					return true
+				}
+			}
+			return false
+		}, 20*time.Second, 50*time.Millisecond, "a drain past its budget hands its worker back instead of sleeping again")
+	})
+}
+
 func TestRateLimitShownInLastError(t *testing.T) {
 	eachDialect(t, func(t *testing.T, h *harness) {
 		h.hubspot.SetRate(0.001, 0) // a burst of 0 rejects every request with 429

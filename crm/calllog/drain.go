@@ -109,7 +109,10 @@ func (r *drainRun) loop(ctx context.Context) error {
 			if err := r.recordRateLimit(ctx, stop); err != nil {
 				return err
 			}
-			if wait, ok := shortRateLimit(stop); ok {
+			// A short wait is slept here unless it would overrun the
+			// budget, so a CRM that keeps answering 429 cannot hold
+			// this worker past it.
+			if wait, ok := shortRateLimit(stop); ok && s.now().Add(wait).Before(deadline) {
 				if err := sleep(ctx, wait); err != nil {
 					return errStop{err}
 				}
