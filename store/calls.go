@@ -25,7 +25,9 @@ type Call struct {
 	ToRaw     string `db:"to_raw"`
 	ToE164    string `db:"to_e164"`
 	// Status is a telephony.Status value such as "ringing" or "completed".
-	Status     string     `db:"status"`
+	Status string `db:"status"`
+	// Agent is the agent the provider named, else the party the routing
+	// decision rang (routing.Decision.Agent).
 	Agent      string     `db:"agent"`
 	StartedAt  UnixMilli  `db:"started_at"`
 	AnsweredAt *UnixMilli `db:"answered_at"`

@@ -165,19 +165,10 @@ func (r *drainRun) chooseContacts(ctx context.Context, call store.Call, local *s
 	return []string{created.ID}, nil
 }
 
-// callAgent returns the agent of call for its CRM entry: the agent the
-// provider reported, else the target of the stored routing decision when
-// that rings one party. Twilio, for one, never reports an agent, but the
-// decision names the extension or client Switchboard rang.
-//
-// Extension and client targets name an agent. A sip or number target
-// counts too, because screen pops (agents.Rings) match its user part to an
-// extension or client identity, and user_map can map a forwarding number
-// to its owner. Queue, voicemail and hangup targets name no one.
-//
-// NOTE: the agent found this way is the party rung, not the one who
-// answered. It is not stored on the call, so GET /v1/calls shows the
-// provider's agent only.
+// callAgent returns the agent of call for its CRM entry: the stored
+// agent, else the party the routing decision rang. The inbound service
+// stores that party as the agent already; calls recorded before it did
+// get it here.
 func callAgent(call store.Call) string {
 	if call.Agent != "" || len(call.Routing) == 0 {
 		return call.Agent
@@ -186,11 +177,7 @@ func callAgent(call store.Call) string {
 	if err := json.Unmarshal(call.Routing, &decision); err != nil {
 		return ""
 	}
-	switch decision.Route.Kind {
-	case telephony.TargetExtension, telephony.TargetClient, telephony.TargetSIP, telephony.TargetNumber:
-		return strings.TrimSpace(decision.Route.Target)
-	}
-	return ""
+	return decision.Agent()
 }
 
 // owner returns the CRM user of agent: by email first, then by the

@@ -59,10 +59,6 @@ type harness struct {
 }
 
 // setup builds the harness over st.
-// testPublicBaseURL is the URL the harness tells the service providers
-// reach it at.
-const testPublicBaseURL = "https://sb.example.com"
-
 func setup(t *testing.T, st *store.Store) *harness {
 	t.Helper()
 	ctx := context.Background()
@@ -72,7 +68,7 @@ func setup(t *testing.T, st *store.Store) *harness {
 	h := &harness{ctx: ctx, store: st, keyring: keyring, registry: prometheus.NewRegistry()}
 	cfg := inbound.Config{
 		Store: st, Connections: connections.New(st, keyring), Log: zaptest.NewLogger(t), Registry: h.registry,
-		Now: func() time.Time { return testNow }, PublicBaseURL: testPublicBaseURL,
+		Now: func() time.Time { return testNow }, PublicBaseURL: publicBase,
 	}
 	h.svc, err = inbound.New(cfg)
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-oss/switchboard/store"
 	"github.com/switchboard-oss/switchboard/telephony"
 	"github.com/switchboard-oss/switchboard/telephony/callrecord"
+	"github.com/switchboard-oss/switchboard/telephony/routing"
 )
 
 // record stores events, and d for the event that needed a route, in one
@@ -105,6 +106,7 @@ func (s *Service) recordEvent(ctx context.Context, q *store.Queries, conn *conne
 	if d != nil {
 		applyDecision(&call, d)
 	}
+	fillRoutedAgent(&call)
 	if err := q.UpdateCall(ctx, &call); err != nil {
 		return false, err
 	}
@@ -190,6 +192,7 @@ func (s *Service) callFor(ctx context.Context, q *store.Queries, conn *connectio
 	} else if err := s.matchContact(ctx, q, conn, ev, &call); err != nil {
 		return store.Call{}, false, err
 	}
+	fillRoutedAgent(&call)
 
 	err = q.InsertCall(ctx, &call)
 	if errors.Is(err, store.ErrConflict) {
@@ -234,6 +237,22 @@ func applyDecision(call *store.Call, d *decision) {
 	if d.Contact != nil {
 		call.ContactID = &d.Contact.ID
 		call.PhonebookID = &d.Contact.PhonebookID
+	}
+}
+
+// fillRoutedAgent gives a call whose provider named no agent the party
+// its routing decision rang (routing.Decision.Agent). Rebuild clears the
+// agent, so this runs after every rebuild and follows a new decision.
+//
+// NOTE: the party rung is not always the one who answered, such as a SIP
+// target that forks to several phones.
+func fillRoutedAgent(call *store.Call) {
+	if call.Agent != "" || len(call.Routing) == 0 {
+		return
+	}
+	var decision routing.Decision
+	if err := json.Unmarshal(call.Routing, &decision); err == nil {
+		call.Agent = decision.Agent()
 	}
 }
 

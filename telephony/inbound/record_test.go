@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-oss/switchboard/telephony"
 	"github.com/switchboard-oss/switchboard/telephony/generic"
 	"github.com/switchboard-oss/switchboard/telephony/inbound"
+	"github.com/switchboard-oss/switchboard/telephony/routing"
 )
 
 var genericCreds = telephony.Credentials{SigningSecret: genericSecret}
@@ -257,4 +258,31 @@ func TestIgnoredEventStoresNothing(t *testing.T) {
 
 	require.NoError(t, err, "an event that changes no call needs no database")
 	require.Equal(t, http.StatusNoContent, answer.Status)
+}
+
+func TestRoutedPartyBecomesAgent(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		rules []routing.Rule
+		want  string
+	}{
+		{name: "number route", want: defaultRoute.Target},
+		{name: "queue route", rules: []routing.Rule{{Name: "everyone", When: "true", Route: salesQueue}}, want: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := setup(t, testdb.Open(t, store.SQLite))
+			conn := h.connection(t, telephony.ProviderTwilio, twilioCreds, tc.rules...)
+			_, err := h.svc.HandleWebhook(h.ctx, twilioHook(conn, "voice", twilioVoice("CA1", "+14155550123")))
+			require.NoError(t, err)
+			completed := twilioVoice("CA1", "+14155550123")
+			completed.Set("CallStatus", "completed")
+			completed.Set("CallDuration", "30")
+			_, err = h.svc.HandleWebhook(h.ctx, twilioHook(conn, "status", completed))
+			require.NoError(t, err)
+
+			call, _ := h.onlyCall(t)
+			require.Equal(t, "completed", call.Status)
+			require.Equal(t, tc.want, call.Agent, "Twilio names no agent, so the routed party is the agent")
+		})
+	}
 }

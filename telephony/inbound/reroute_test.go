@@ -46,7 +46,7 @@ func TestRerouteLiveCall(t *testing.T) {
 	form, err := url.ParseQuery(requests[0].Body)
 	require.NoError(t, err)
 	require.Contains(t, form.Get("Twiml"), "<Number>+14155550177</Number>", "the number is read in the workspace's region")
-	require.Contains(t, form.Get("Twiml"), `action="`+testPublicBaseURL+"/hooks/twilio/"+call.ConnectionID+`/dial"`,
+	require.Contains(t, form.Get("Twiml"), `action="`+publicBase+"/hooks/twilio/"+call.ConnectionID+`/dial"`,
 		"the rerouted call reports how ringing ended to the dial hook")
 }
 

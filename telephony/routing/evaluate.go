@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -43,6 +44,20 @@ type Decision struct {
 	// Replaces is the route a call had before this decision rerouted it,
 	// after a CRM responded too late for the first decision; nil otherwise.
 	Replaces *telephony.Route `json:"replaces,omitempty"`
+}
+
+// Agent returns the party the decision rings, for a call whose provider
+// names no agent: the target of an extension, client, sip or number
+// route. A sip or number target counts because screen pops match its user
+// part to an extension or client identity, and a CRM's user_map can map a
+// forwarding number to its owner. Queue, voicemail and hangup routes ring
+// no one in particular, so they return "".
+func (d Decision) Agent() string {
+	switch d.Route.Kind {
+	case telephony.TargetExtension, telephony.TargetClient, telephony.TargetSIP, telephony.TargetNumber:
+		return strings.TrimSpace(d.Route.Target)
+	}
+	return ""
 }
 
 // Skip is a rule that matched but did not fire.
