@@ -254,6 +254,25 @@ func TestCRMConnectionTestCallWrites(t *testing.T) {
 	require.NotNil(t, after.CanWriteCalls)
 	require.True(t, *after.CanWriteCalls, "a logged call shows write access")
 	require.NotContains(t, after.Notes, hubspot.CallWritesUncheckedNote, "the note contradicts can_write_calls")
+
+	rejected := store.Call{
+		WorkspaceID: ts.Workspace.ID, ConnectionID: "tel_1", Provider: "twilio", ProviderCallID: "CA2",
+		Direction: "inbound", FromRaw: "+14155550123", FromE164: "+14155550123", Status: "completed",
+		StartedAt: ended, EndedAt: &ended, LastEventAt: ended,
+	}
+	require.NoError(t, ts.Store.InTx(ctx, func(q *store.Queries) error { return q.InsertCall(ctx, &rejected) }))
+	_, err = ts.Store.InsertCallLog(ctx, ts.Workspace.ID, rejected.ID, conn.ID, 0)
+	require.NoError(t, err)
+	logs, err = ts.Store.ListCallLogsOfCalls(ctx, ts.Workspace.ID, []string{rejected.ID})
+	require.NoError(t, err)
+	lastError := crm.ErrUnauthorized.Error() + ": HTTP 403: This app hasn't been granted all required scopes"
+	require.NoError(t, ts.Store.RecordCallLogFailure(ctx, logs[0].ID, lastError, 1, store.Millis(time.Now()), true))
+
+	var denied crm.Capabilities
+	api.do(http.MethodPost, path, nil).decode(t, http.StatusOK, &denied)
+	require.NotNil(t, denied.CanWriteCalls)
+	require.False(t, *denied.CanWriteCalls, "a write the CRM rejected shows no write access")
+	require.Contains(t, strings.Join(denied.Notes, " "), "HTTP 403", "the note gives the CRM's answer")
 }
 
 func TestCRMConnectionMapping(t *testing.T) {

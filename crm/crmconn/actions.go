@@ -2,7 +2,9 @@ package crmconn
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/switchboard-oss/switchboard/crm"
 	"github.com/switchboard-oss/switchboard/crm/directory"
@@ -27,11 +29,16 @@ func (svc *Service) Test(ctx context.Context, workspaceID, id string) (crm.Capab
 		return crm.Capabilities{}, err
 	}
 	if capabilities.CanWriteCalls == nil {
-		if capabilities.CanWriteCalls, err = svc.hasLoggedCalls(ctx, workspaceID, id); err != nil {
+		access, note, err := svc.callWriteAccess(ctx, workspaceID, id)
+		if err != nil {
 			return crm.Capabilities{}, err
 		}
-		if capabilities.CanWriteCalls != nil {
+		if access != nil {
+			capabilities.CanWriteCalls = access
 			capabilities.Notes = dropCallWritesUncheckedNotes(capabilities.Notes)
+		}
+		if note != "" {
+			capabilities.Notes = append(capabilities.Notes, note)
 		}
 	}
 
@@ -43,17 +50,37 @@ func (svc *Service) Test(ctx context.Context, workspaceID, id string) (crm.Capab
 	return capabilities, nil
 }
 
-// hasLoggedCalls returns true when the connection has written a call to
-// its CRM, and nil when it has not, because that leaves the write access
-// unknown.
-func (svc *Service) hasLoggedCalls(ctx context.Context, workspaceID, id string) (*bool, error) {
-	logs, _, err := svc.store.ListCallLogs(ctx, store.CallLogQuery{
+// failedLogsChecked bounds the failed call logs callWriteAccess reads.
+const failedLogsChecked = 100
+
+// callWriteAccess returns what the connection's call logs show about its
+// access to write calls, for a CRM whose test cannot probe it. It returns
+// false with a note when a failed log holds the CRM's rejection of the
+// credentials, true when a call was logged, and nil when the logs show
+// neither. A failed log stays failed until it is retried, so the note asks
+// for that.
+func (svc *Service) callWriteAccess(ctx context.Context, workspaceID, id string) (*bool, string, error) {
+	failed, _, err := svc.store.ListCallLogs(ctx, store.CallLogQuery{
+		WorkspaceID: workspaceID, ConnectionID: id, Status: store.CallLogFailed, Limit: failedLogsChecked,
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	for _, l := range failed {
+		if strings.Contains(l.LastError, crm.ErrUnauthorized.Error()) {
+			note := fmt.Sprintf("Call logs failed because the CRM rejected the write (%s). Grant the access, "+
+				"then retry them with POST /v1/call-logs/retry.", l.LastError)
+			return new(false), note, nil
+		}
+	}
+
+	logged, _, err := svc.store.ListCallLogs(ctx, store.CallLogQuery{
 		WorkspaceID: workspaceID, ConnectionID: id, Status: store.CallLogLogged, Limit: 1,
 	})
-	if err != nil || len(logs) == 0 {
-		return nil, err
+	if err != nil || len(logged) == 0 {
+		return nil, "", err
 	}
-	return new(true), nil
+	return new(true), "", nil
 }
 
 // dropCallWritesUncheckedNotes removes the connectors' notes that call

@@ -49,6 +49,12 @@ type CallLogLimit struct {
 //     1,000 per licence on Enterprise Edition, so 1 per second (86,400 a
 //     day at most, less than the smallest allocation).
 //   - Generic: unknown, so 2 per second; set requests_per_second.
+//
+// NOTE: the limit paces call log operations (a phone search, a create, an
+// update), and one operation can send several requests: a Pipedrive phone
+// search sends one per number format and then reads the persons found, so
+// 2 operations a second came to about 5 requests a second in a test with
+// a fake Pipedrive.
 var DefaultCallLogLimits = map[crm.Kind]CallLogLimit{
 	crm.KindHubSpot:    {PerSecond: 4, Burst: 4, Concurrency: 4},
 	crm.KindPipedrive:  {PerSecond: 2, Burst: 2, Concurrency: 2},
@@ -174,12 +180,17 @@ func checkUserMap(v *validation.Error, kind crm.Kind, users map[string]string) {
 		return
 	}
 	for agent, id := range users {
-		if strings.TrimSpace(agent) == "" || strings.TrimSpace(id) == "" || len(agent) > 320 || len(id) > 100 {
-			v.Add("settings.call_log.user_map", "entry %q: %q must map a non-empty agent or email (up to 320 characters) to a CRM user id (up to 100 characters)", agent, id)
+		field := "settings.call_log.user_map." + agent
+		switch {
+		case strings.TrimSpace(agent) == "" || len(agent) > 320:
+			v.Add("settings.call_log.user_map", "key %q must be an agent or email of 1 to 320 characters", agent)
+			continue
+		case strings.TrimSpace(id) == "" || len(id) > 100:
+			v.Add(field, "%q must be a CRM user id of 1 to 100 characters", id)
 			continue
 		}
 		if reason := checkCRMUserID(kind, id); reason != "" {
-			v.Add("settings.call_log.user_map."+agent, "%q is not a %s", id, reason)
+			v.Add(field, "%q is not a %s", id, reason)
 		}
 	}
 }

@@ -30,7 +30,7 @@ func TestCheckCallLogRejects(t *testing.T) {
 	}
 	require.Equal(t, map[string]bool{
 		"settings.call_log.unknown_callers": true, "settings.call_log.requests_per_second": true,
-		"settings.call_log.burst": true, "settings.call_log.max_concurrency": true, "settings.call_log.user_map": true,
+		"settings.call_log.burst": true, "settings.call_log.max_concurrency": true, "settings.call_log.user_map.201": true,
 		"settings.call_log.mapping.fields[0].target": true,
 	}, callLogFields(t, crm.KindHubSpot, s))
 }

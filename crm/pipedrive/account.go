@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/switchboard-oss/switchboard/crm"
@@ -43,7 +44,7 @@ func (c *Connector) Test(ctx context.Context) (crm.Capabilities, error) {
 	c.applyCompany(me.Data.CompanyDomain)
 	caps := crm.Capabilities{Account: me.Data.CompanyName}
 	if domain := c.CompanyDomain(); domain != "" {
-		caps.Account += " (" + domain + ".pipedrive.com)"
+		caps.Account = strings.TrimSpace(caps.Account + " (" + domain + ".pipedrive.com)")
 	}
 
 	var persons listResponse
