@@ -76,6 +76,9 @@ func (s *Service) drain(ctx context.Context, args DrainArgs, holder string, atte
 		return fmt.Errorf("open CRM connection %s to log calls: %w", args.ConnectionID, err)
 	}
 	run := &drainRun{svc: s, holder: holder, attempt: attempt, conn: conn, connector: connector, pace: s.paceOf(conn)}
+	// Every CRM request of this run waits for the connection's pace, so the
+	// pace counts requests, not operations that may send several.
+	ctx = crmhttp.WithPacer(ctx, run.pace.limiter)
 	held, err := run.lease(ctx, s.cfg.DrainBudget)
 	if err != nil || !held {
 		return err
@@ -284,14 +287,6 @@ func (r *drainRun) batch(ctx context.Context, logs []store.CallLog) error {
 	return stop
 }
 
-// wait takes a request token from the connection's limiter.
-func (r *drainRun) wait(ctx context.Context) error {
-	if err := r.pace.limiter.Wait(ctx); err != nil {
-		return errStop{fmt.Errorf("wait for the CRM connection's request pace: %w", err)}
-	}
-	return nil
-}
-
 // write brings the CRM entry of l up to date. It returns nil when l is
 // done, failed for good or deferred, and an error that stops the
 // connection otherwise: a rate limit, an unavailable CRM or the database.
@@ -347,26 +342,17 @@ func (r *drainRun) send(ctx context.Context, l store.CallLog, call store.Call, e
 // or the create, and returns which it was.
 func (r *drainRun) sendRequest(ctx context.Context, l store.CallLog, entry crm.CallLog) (string, crm.LoggedCall, error) {
 	if l.CRMID != "" {
-		if err := r.wait(ctx); err != nil {
-			return "", crm.LoggedCall{}, err
-		}
 		logged, err := r.logger.UpdateCallLog(ctx, l.CRMID, entry)
 		return "updated", logged, err
 	}
 
 	if l.CreateSentAt != nil {
-		if err := r.wait(ctx); err != nil {
-			return "", crm.LoggedCall{}, err
-		}
 		found, ok, err := r.logger.FindCallLog(ctx, entry)
 		if err != nil {
 			return "", crm.LoggedCall{}, err
 		}
 		if ok {
 			// The interrupted create may have carried older data.
-			if err := r.wait(ctx); err != nil {
-				return "", crm.LoggedCall{}, err
-			}
 			logged, err := r.logger.UpdateCallLog(ctx, found.ID, entry)
 			return "found", logged, err
 		}
@@ -374,9 +360,6 @@ func (r *drainRun) sendRequest(ctx context.Context, l store.CallLog, entry crm.C
 
 	if err := r.svc.store.MarkCallLogCreateSent(ctx, l.ID); err != nil {
 		return "", crm.LoggedCall{}, errStop{err}
-	}
-	if err := r.wait(ctx); err != nil {
-		return "", crm.LoggedCall{}, err
 	}
 	logged, err := r.logger.LogCall(ctx, entry)
 	if rejected(err) {

@@ -122,9 +122,6 @@ func (r *drainRun) chooseContacts(ctx context.Context, call store.Call, local *s
 	key := contactKey(r.conn.ID, number)
 	unlock := r.svc.numbers.lock(key)
 	defer unlock()
-	if err := r.wait(ctx); err != nil {
-		return nil, err
-	}
 	records, err := r.connector.SearchByPhone(ctx, append([]string{number}, phone.NationalForms(number)...))
 	if err != nil {
 		return nil, err
@@ -147,9 +144,6 @@ func (r *drainRun) chooseContacts(ctx context.Context, call store.Call, local *s
 	}
 	if id := r.svc.createdContactID(key); id != "" {
 		return []string{id}, nil // created here, not in the CRM's search index yet
-	}
-	if err := r.wait(ctx); err != nil {
-		return nil, err
 	}
 	// NOTE: a create whose response is lost makes a record the next attempt
 	// may not find yet, so an unknown caller can get two records. So can
@@ -220,9 +214,6 @@ func (r *drainRun) userByEmail(ctx context.Context, email string) (string, error
 		return cached.id, nil
 	}
 
-	if err := r.wait(ctx); err != nil {
-		return "", err
-	}
 	id, err := r.logger.FindUserID(ctx, email)
 	var limited *crm.RateLimitedError
 	switch {

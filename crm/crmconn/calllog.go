@@ -50,11 +50,9 @@ type CallLogLimit struct {
 //     day at most, less than the smallest allocation).
 //   - Generic: unknown, so 2 per second; set requests_per_second.
 //
-// NOTE: the limit paces call log operations (a phone search, a create, an
-// update), and one operation can send several requests: a Pipedrive phone
-// search sends one per number format and then reads the persons found, so
-// 2 operations a second came to about 5 requests a second in a test with
-// a fake Pipedrive.
+// The limit counts HTTP requests, and logging one call takes a few: a
+// phone search (Pipedrive sends one per number format and then reads the
+// persons found), the create, and an owner lookup per agent and hour.
 var DefaultCallLogLimits = map[crm.Kind]CallLogLimit{
 	crm.KindHubSpot:    {PerSecond: 4, Burst: 4, Concurrency: 4},
 	crm.KindPipedrive:  {PerSecond: 2, Burst: 2, Concurrency: 2},

@@ -12,6 +12,10 @@
 //
 // Transport failures (refused connections, deadlines) and bodies that are
 // too large or not valid JSON wrap crm.ErrUnavailable.
+//
+// A Pacer set on the context with WithPacer paces every request Do sends
+// under that context, so a caller can hold a connection to a request rate
+// whatever number of requests each connector operation takes.
 package crmhttp
 
 import (
@@ -36,6 +40,18 @@ const MaxBodyBytes = 8 << 20
 
 // maxErrorBodyBytes is the part of an error body kept for its message.
 const maxErrorBodyBytes = 64 << 10
+
+// Pacer holds each request until it may be sent. *rate.Limiter is one.
+type Pacer interface {
+	Wait(ctx context.Context) error
+}
+
+type pacerKey struct{}
+
+// WithPacer returns a context under which Do waits on p before each request.
+func WithPacer(ctx context.Context, p Pacer) context.Context {
+	return context.WithValue(ctx, pacerKey{}, p)
+}
 
 // StatusError is a non-2xx response from a CRM. Errors.Is and errors.As see
 // through it to the crm error it wraps (see the package comment), so
@@ -66,12 +82,18 @@ func (e *StatusError) Error() string {
 // Unwrap returns the crm error the status maps to.
 func (e *StatusError) Unwrap() error { return e.Err }
 
-// Do sends req with ctx through client and decodes a 2xx JSON response into
-// out. A nil out discards the body. Other responses and failures are
+// Do sends req with ctx through client, after waiting on the Pacer of ctx
+// if it has one, and decodes a 2xx JSON response into out. A nil out
+// discards the body. Other responses and failures are
 // mapped as the package comment describes. A request that ctx cancels or
 // times out returns an error wrapping both crm.ErrUnavailable and the
 // context's error, so errors.Is finds context.DeadlineExceeded too.
 func Do(ctx context.Context, client *http.Client, req *http.Request, out any) error {
+	if p, ok := ctx.Value(pacerKey{}).(Pacer); ok {
+		if err := p.Wait(ctx); err != nil {
+			return fmt.Errorf("%w: waiting to send %s %s: %w", crm.ErrUnavailable, req.Method, redactedURL(req.URL), err)
+		}
+	}
 	resp, err := client.Do(req.WithContext(ctx))
 	if err != nil {
 		// *url.Error repeats the full URL with its query, so keep only its cause.

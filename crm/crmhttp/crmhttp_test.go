@@ -226,3 +226,39 @@ func TestTrimAPIPath(t *testing.T) {
 		})
 	}
 }
+
+// countingPacer counts its waits and fails them once closed.
+type countingPacer struct {
+	waits  int
+	closed bool
+}
+
+func (p *countingPacer) Wait(context.Context) error {
+	if p.closed {
+		return context.Canceled
+	}
+	p.waits++
+	return nil
+}
+
+func TestDoWaitsOnPacer(t *testing.T) {
+	requests := 0
+	base := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+		requests++
+		w.WriteHeader(http.StatusNoContent)
+	})
+	pacer := &countingPacer{}
+	ctx := crmhttp.WithPacer(context.Background(), pacer)
+
+	require.NoError(t, get(t, ctx, base+"/a", nil))
+	require.NoError(t, get(t, ctx, base+"/b", nil))
+	require.NoError(t, get(t, context.Background(), base+"/c", nil))
+	require.Equal(t, 2, pacer.waits, "each request under the pacer's context waits once")
+	require.Equal(t, 3, requests)
+
+	pacer.closed = true
+	err := get(t, ctx, base+"/d", nil)
+	require.ErrorIs(t, err, crm.ErrUnavailable)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, 3, requests, "a request whose wait failed is not sent")
+}
