@@ -26,7 +26,8 @@
 // Without them Twilio reports neither when the agent's phone rang nor when
 // the agent picked up. Twilio's TwiML reference does not say that a
 // relative statusCallback is resolved, so with an empty HookBaseURL the
-// nouns carry no callback attributes.
+// nouns carry no callback attributes. Such a call gets an answered time
+// only when it ends, from the dial hook's DialCallDuration (see below).
 //
 // Twilio posts a recording status callback when the file of a recording is
 // ready, often after the call has ended. A number has no setting for it:
@@ -57,7 +58,12 @@
 // callback of the caller's call reports "completed" with a CallDuration
 // even when no agent picked up; such an event stays StatusCompleted. The
 // dial hook carries the outcome of ringing the agent (DialCallStatus) and is
-// the event that tells a missed call from an answered one.
+// the event that tells a missed call from an answered one. Its
+// DialCallDuration, the time the caller talked to the agent, becomes
+// TalkSeconds. The caller's CallDuration, which includes the time spent in
+// TwiML and ringing, stays DurationSeconds. The call record prefers the
+// talk time and derives answered_at from it unless a leg reported an
+// earlier one.
 package twilio
 
 import (
