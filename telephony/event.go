@@ -94,8 +94,14 @@ type CallEvent struct {
 	// rung, as the provider names it.
 	Agent string `json:"agent,omitempty"`
 	// DurationSeconds is the talk time the provider reports, 0 if none.
-	DurationSeconds int    `json:"duration_seconds,omitempty"`
-	RecordingURL    string `json:"recording_url,omitempty"`
+	// Some providers report the whole call's length here, ringing
+	// included, and report the talk time in TalkSeconds.
+	DurationSeconds int `json:"duration_seconds,omitempty"`
+	// TalkSeconds is the time the caller talked to the party that answered,
+	// reported apart from the call's duration (Twilio's DialCallDuration),
+	// 0 if none. The call record prefers it over DurationSeconds.
+	TalkSeconds  int    `json:"talk_seconds,omitempty"`
+	RecordingURL string `json:"recording_url,omitempty"`
 	// NeedsRoute is true for the event that waits for a routing answer
 	// (Twilio voice webhook, Vonage answer webhook, Telnyx call.initiated,
 	// generic ringing event).

@@ -33,6 +33,18 @@
 //     leg under its own id) never overwrite them.
 //   - Agent, recording URL and duration take the value of the latest event
 //     that reports one. An event without a status only adds these.
+//   - Talk time wins over duration whatever the order. An event's
+//     TalkSeconds counts as the duration it reports. In Rebuild, the
+//     latest event with a talk time sets the duration of a call that
+//     ended and was talked on, even when an event with only a duration
+//     comes later. Twilio needs this rule because the CallDuration of its
+//     status callback includes the time before the agent answered and
+//     arrives after the DialCallDuration of its dial hook.
+//   - An event with talk time T at time t on a call that ended and was
+//     talked on makes t minus T, but not earlier than started_at, a
+//     candidate for answered_at, so a call reported answered only by its
+//     talk time still gets answered_at. The earliest candidate wins, as
+//     among answered events.
 //   - Without a duration from the provider, an answered call that ended
 //     gets ended_at minus answered_at, in whole seconds.
 package callrecord
@@ -53,25 +65,43 @@ import (
 // receipt when the provider sends none.
 //
 // Applied in the order of SortEvents, Apply gives the record the rules of
-// the package describe. In another order the status, started_at, ended_at
-// and last_event_at still converge, but agent, recording URL, duration and
-// the parties may differ, so use Rebuild for events that arrive late.
+// the package describe, except that a duration applied after a talk time
+// replaces it, because only Rebuild has all events to let talk time win. In
+// another order the status, started_at, ended_at and last_event_at still
+// converge, but agent, recording URL, duration and the parties may differ,
+// so use Rebuild for events that arrive late.
 func Apply(call *store.Call, ev telephony.CallEvent) bool {
 	before := fieldsOf(call)
 
-	at := store.Millis(ev.OccurredAt)
-	if ev.OccurredAt.IsZero() {
-		at = call.LastEventAt
-	}
+	at := eventTime(call, ev)
 	latest := call.LastEventAt.IsZero() || !at.Before(call.LastEventAt.Time)
 
 	applyTimes(call, at)
 	applyParties(call, ev)
 	applyStatus(call, ev.Status, at)
+	applyTalkAnswer(call, ev.TalkSeconds, at)
 	applyDetails(call, ev, latest)
-	applyDuration(call, ev.DurationSeconds, latest)
+	applyDuration(call, reportedDuration(ev), latest)
 
 	return fieldsOf(call) != before
+}
+
+// eventTime returns the time Apply files ev at: its OccurredAt, or the
+// call's last_event_at for an event without a time.
+func eventTime(call *store.Call, ev telephony.CallEvent) store.UnixMilli {
+	if ev.OccurredAt.IsZero() {
+		return call.LastEventAt
+	}
+	return store.Millis(ev.OccurredAt)
+}
+
+// reportedDuration returns the talk time of ev when it reports one, and
+// otherwise its duration.
+func reportedDuration(ev telephony.CallEvent) int {
+	if ev.TalkSeconds > 0 {
+		return ev.TalkSeconds
+	}
+	return ev.DurationSeconds
 }
 
 // Rebuild resets the fields that events set, applies events in the order
@@ -84,11 +114,52 @@ func Rebuild(call *store.Call, events []telephony.CallEvent) bool {
 	sorted := slices.Clone(events)
 	SortEvents(sorted)
 	reset(call)
+	var talk talkTime
 	for _, ev := range sorted {
+		if ev.TalkSeconds > 0 {
+			talk = talkTime{seconds: ev.TalkSeconds, at: eventTime(call, ev)}
+		}
 		Apply(call, ev)
 	}
+	preferTalkTime(call, talk)
 
 	return fieldsOf(call) != before
+}
+
+// talkTime is the talk time of an event and the time Apply filed it at.
+type talkTime struct {
+	seconds int
+	at      store.UnixMilli
+}
+
+// preferTalkTime makes talk, the latest talk time of the call's events, the
+// duration of a call that ended and was talked on, over any duration that
+// an event applied after it reported. A zero talk changes nothing.
+func preferTalkTime(call *store.Call, talk talkTime) {
+	status := telephony.Status(call.Status)
+	if talk.seconds <= 0 || !status.Final() || Unanswered(status) {
+		return
+	}
+	call.DurationSeconds = talk.seconds
+	applyTalkAnswer(call, talk.seconds, talk.at)
+}
+
+// applyTalkAnswer makes at minus talkSeconds, but not earlier than
+// started_at, the answered_at of a call that ended and was talked on, when
+// no earlier answered_at is known.
+func applyTalkAnswer(call *store.Call, talkSeconds int, at store.UnixMilli) {
+	status := telephony.Status(call.Status)
+	if talkSeconds <= 0 || !status.Final() || Unanswered(status) {
+		return
+	}
+
+	answered := store.Millis(at.Add(-time.Duration(talkSeconds) * time.Second))
+	if answered.Before(call.StartedAt.Time) {
+		answered = call.StartedAt
+	}
+	if call.AnsweredAt == nil || answered.Before(call.AnsweredAt.Time) {
+		call.AnsweredAt = &answered
+	}
 }
 
 // SortEvents orders events by occurrence time. At equal times an event

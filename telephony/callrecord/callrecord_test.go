@@ -48,6 +48,11 @@ func withDuration(ev telephony.CallEvent, seconds int) telephony.CallEvent {
 	return ev
 }
 
+func withTalk(ev telephony.CallEvent, seconds int) telephony.CallEvent {
+	ev.TalkSeconds = seconds
+	return ev
+}
+
 func withRecording(ev telephony.CallEvent, url string) telephony.CallEvent {
 	ev.RecordingURL = url
 	return ev
@@ -146,6 +151,67 @@ func TestApply(t *testing.T) {
 			wantChanged: true,
 			check: func(t *testing.T, call store.Call) {
 				require.Equal(t, 40, call.DurationSeconds)
+			},
+		},
+		{
+			name:        "talk time sets duration and answered_at",
+			before:      []telephony.CallEvent{routed(0)},
+			event:       withTalk(withDuration(event(48, telephony.StatusCompleted), 48), 40),
+			wantChanged: true,
+			check: func(t *testing.T, call store.Call) {
+				require.Equal(t, "completed", call.Status)
+				require.Equal(t, 40, call.DurationSeconds)
+				require.Equal(t, millis(8), call.AnsweredAt)
+				require.Equal(t, millis(48), call.EndedAt)
+			},
+		},
+		{
+			name:        "talk time keeps an earlier answered_at",
+			before:      []telephony.CallEvent{routed(0), event(5, telephony.StatusAnswered)},
+			event:       withTalk(event(48, telephony.StatusCompleted), 40),
+			wantChanged: true,
+			check: func(t *testing.T, call store.Call) {
+				require.Equal(t, millis(5), call.AnsweredAt)
+				require.Equal(t, 40, call.DurationSeconds)
+			},
+		},
+		{
+			name:        "talk time replaces a later answered_at",
+			before:      []telephony.CallEvent{routed(0), event(12, telephony.StatusAnswered)},
+			event:       withTalk(event(48, telephony.StatusCompleted), 40),
+			wantChanged: true,
+			check: func(t *testing.T, call store.Call) {
+				require.Equal(t, millis(8), call.AnsweredAt)
+			},
+		},
+		{
+			name:        "talk time answers no earlier than the start",
+			before:      []telephony.CallEvent{routed(0)},
+			event:       withTalk(event(30, telephony.StatusCompleted), 40),
+			wantChanged: true,
+			check: func(t *testing.T, call store.Call) {
+				require.Equal(t, millis(0), call.AnsweredAt)
+				require.Equal(t, 40, call.DurationSeconds)
+			},
+		},
+		{
+			name:        "talk time on a missed call is dropped",
+			before:      []telephony.CallEvent{routed(0), event(20, telephony.StatusMissed)},
+			event:       withTalk(event(48, telephony.StatusCompleted), 40),
+			wantChanged: true, // last_event_at moves
+			check: func(t *testing.T, call store.Call) {
+				require.Equal(t, "missed", call.Status)
+				require.Nil(t, call.AnsweredAt)
+				require.Equal(t, 0, call.DurationSeconds)
+			},
+		},
+		{
+			name:        "talk time on a live call sets no answered_at",
+			before:      []telephony.CallEvent{routed(0)},
+			event:       withTalk(event(30, telephony.StatusRinging), 20),
+			wantChanged: true,
+			check: func(t *testing.T, call store.Call) {
+				require.Nil(t, call.AnsweredAt)
 			},
 		},
 		{
@@ -325,16 +391,22 @@ func TestApplyLeavesIdentityAndRouting(t *testing.T) {
 }
 
 // scenario is the events of one call as a provider reports them, in the
-// order they happened, and the record they must give.
+// order they happened, and the record they must give. rebuildOnly marks a
+// scenario whose record only Rebuild gives, because Apply in order lets a
+// duration replace an earlier talk time.
 type scenario struct {
-	name   string
-	events []telephony.CallEvent
-	want   store.Call
+	name        string
+	events      []telephony.CallEvent
+	want        store.Call
+	rebuildOnly bool
 }
 
 func scenarios() []scenario {
 	twilioDial := event(25, telephony.StatusMissed)
 	twilioDial.ProviderEventID = "c1/dial"
+
+	twilioTalk := withTalk(event(48, telephony.StatusCompleted), 40)
+	twilioTalk.ProviderEventID = "c1/dial"
 
 	vonageLeg := func(s int, status telephony.Status) telephony.CallEvent {
 		return telephony.CallEvent{
@@ -402,12 +474,29 @@ func scenarios() []scenario {
 				DurationSeconds: 38, RecordingURL: "https://rec.example/vm2.mp3", LastEventAt: store.Millis(at(70)),
 			},
 		},
+		{
+			name: "twilio answered without leg callbacks",
+			events: []telephony.CallEvent{
+				routed(0),
+				twilioTalk,
+				withDuration(event(49, telephony.StatusCompleted), 49),
+			},
+			want: store.Call{
+				Direction: "inbound", FromRaw: caller.Raw, FromE164: caller.E164, ToRaw: dialed.Raw, ToE164: dialed.E164,
+				Status: "completed", StartedAt: store.Millis(at(0)), AnsweredAt: millis(8), EndedAt: millis(48),
+				DurationSeconds: 40, LastEventAt: store.Millis(at(49)),
+			},
+			rebuildOnly: true,
+		},
 	}
 }
 
 func TestApplyInOrder(t *testing.T) {
 	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
+			if sc.rebuildOnly {
+				t.Skip("Apply in order lets a later duration replace the talk time")
+			}
 			require.Equal(t, sc.want, record(sc.events...))
 		})
 	}

@@ -45,9 +45,11 @@ func TestRerouteLiveCall(t *testing.T) {
 	require.Equal(t, "/2010-04-01/Accounts/"+twilioSID+"/Calls/CA1.json", requests[0].Path)
 	form, err := url.ParseQuery(requests[0].Body)
 	require.NoError(t, err)
-	require.Contains(t, form.Get("Twiml"), "<Number>+14155550177</Number>", "the number is read in the workspace's region")
+	require.Contains(t, form.Get("Twiml"), ">+14155550177</Number>", "the number is read in the workspace's region")
 	require.Contains(t, form.Get("Twiml"), `action="`+publicBase+"/hooks/twilio/"+call.ConnectionID+`/dial"`,
 		"the rerouted call reports how ringing ended to the dial hook")
+	require.Contains(t, form.Get("Twiml"), `statusCallback="`+publicBase+"/hooks/twilio/"+call.ConnectionID+`/status"`,
+		"the rerouted call's child leg reports to the status hook")
 }
 
 func TestRerouteErrors(t *testing.T) {
@@ -203,7 +205,7 @@ func TestTestRoute(t *testing.T) {
 		require.NoError(t, err)
 		require.Nil(t, result.Contact)
 		require.Equal(t, -1, result.Decision.RuleIndex)
-		require.Equal(t, twimlDefault, string(result.Answer.Body))
+		require.Equal(t, twimlDefaultFor(twilioConn.ID), string(result.Answer.Body))
 	})
 	t.Run("provider routed by command", func(t *testing.T) {
 		result, err := h.svc.TestRoute(h.ctx, h.workspace.ID, telnyxConn.ID, "+14155550123", "")

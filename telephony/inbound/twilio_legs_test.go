@@ -141,7 +141,33 @@ func TestTwilioChildLegsMakeOneCall(t *testing.T) {
 		require.Equal(t, "inbound", call.Direction)
 		require.Equal(t, "+14155550123", call.FromE164)
 		require.Equal(t, "alice", call.Agent)
+		require.Equal(t, afterNow(19), *call.AnsweredAt)
+		require.Equal(t, 95, call.DurationSeconds, "DialCallDuration, not the parent's CallDuration")
 		require.Equal(t, 1, tl.log.endings(), "one ending queues one CRM log per connection")
+	})
+}
+
+// TestTwilioAnsweredWithoutLegCallbacks replays a call whose TwiML asked
+// for no child-leg callbacks: the dial hook's DialCallDuration is the only
+// report that the agent answered and for how long.
+func TestTwilioAnsweredWithoutLegCallbacks(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *store.Store) {
+		tl := setupTwilioLegs(t, st)
+		setDialCallDuration40 := func(params url.Values) { params.Set("DialCallDuration", "40") }
+		setCallDuration48 := func(params url.Values) { params.Set("CallDuration", "48") }
+
+		tl.post(t, "voice", "voice_inbound.form", 0, nil)
+		tl.post(t, "dial", "dial_completed.form", 48, setDialCallDuration40)
+		tl.post(t, "status", "status_completed.form", 49, setCallDuration48)
+
+		call, events := tl.onlyCall(t)
+		require.Len(t, events, 3)
+		require.Equal(t, "completed", call.Status)
+		require.NotNil(t, call.AnsweredAt)
+		require.Equal(t, afterNow(8), *call.AnsweredAt, "the dial hook's time minus the talk time")
+		require.Equal(t, afterNow(48), *call.EndedAt)
+		require.Equal(t, 40, call.DurationSeconds, "talk time, not the parent's CallDuration")
+		require.Equal(t, 1, tl.log.endings())
 	})
 }
 

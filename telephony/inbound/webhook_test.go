@@ -24,6 +24,16 @@ const (
 
 var twilioCreds = telephony.Credentials{AccountID: twilioSID, AuthToken: twilioToken}
 
+// twimlDefaultFor returns the TwiML of defaultRoute on Twilio connection
+// connID of a service with a public base URL, whose <Number> requests the
+// status callbacks of the child leg. twimlDefault is the same route on a
+// service without one.
+func twimlDefaultFor(connID string) string {
+	return `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Response><Dial action="dial">` +
+		`<Number statusCallbackEvent="initiated ringing answered completed" statusCallback="` +
+		publicBase + "/hooks/twilio/" + connID + `/status">+14155550188</Number></Dial></Response>`
+}
+
 func TestTwilioVoiceRoutesByContact(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *store.Store) {
 		h := setup(t, st)
@@ -65,7 +75,7 @@ func TestTwilioUnknownCallerGetsDefaultRoute(t *testing.T) {
 	answer, err := h.svc.HandleWebhook(h.ctx, twilioHook(conn, "voice", twilioVoice("CA1", "+14155550999")))
 
 	require.NoError(t, err)
-	require.Equal(t, twimlDefault, string(answer.Body))
+	require.Equal(t, twimlDefaultFor(conn.ID), string(answer.Body))
 	call, _ := h.onlyCall(t)
 	require.Nil(t, call.ContactID)
 	require.Empty(t, call.MatchedContactIDs.V)
@@ -168,7 +178,7 @@ func TestWebhookWithStoreClosed(t *testing.T) {
 		answer, err := h.svc.HandleWebhook(h.ctx, twilioHook(conn, "voice", twilioVoice("CA2", "+14155550123")))
 
 		require.NoError(t, err)
-		require.Equal(t, twimlDefault, string(answer.Body))
+		require.Equal(t, twimlDefaultFor(conn.ID), string(answer.Body))
 		require.Equal(t, 1.0, counterValue(t, h.registry, "switchboard_routing_fallbacks_total", "provider", "twilio", "reason", routing.ReasonLookupFailed))
 		require.Equal(t, 1.0, counterValue(t, h.registry, "switchboard_call_record_failures_total", "provider", "twilio"))
 	})
@@ -256,7 +266,7 @@ func TestRulesThatNoLongerCompileTakeDefaultRoute(t *testing.T) {
 	answer, err := h.svc.HandleWebhook(h.ctx, twilioHook(conn, "voice", twilioVoice("CA1", "+14155550123")))
 
 	require.NoError(t, err)
-	require.Equal(t, twimlDefault, string(answer.Body))
+	require.Equal(t, twimlDefaultFor(conn.ID), string(answer.Body))
 	require.Equal(t, 1.0, counterValue(t, h.registry, "switchboard_routing_fallbacks_total", "provider", "twilio", "reason", routing.ReasonRuleError))
 	call, _ := h.onlyCall(t)
 	require.Contains(t, string(call.Routing), "no longer compile")

@@ -199,7 +199,9 @@ func fileUnderParent(ev *telephony.CallEvent, parentSid string, params url.Value
 }
 
 // fillDial reads the action request of a <Dial>, which reports how ringing
-// the route's target ended.
+// the route's target ended. DialCallDuration is the talk time with the
+// dialled party, so it becomes TalkSeconds: the parent's CallDuration in
+// its later status callback also counts the time before the bridge.
 func fillDial(ev *telephony.CallEvent, params url.Values) error {
 	status, ok := dialStatuses[params.Get("DialCallStatus")]
 	if !ok {
@@ -207,7 +209,7 @@ func fillDial(ev *telephony.CallEvent, params url.Values) error {
 	}
 
 	ev.Status = status
-	ev.DurationSeconds = seconds(params.Get("DialCallDuration"))
+	ev.TalkSeconds = seconds(params.Get("DialCallDuration"))
 	ev.RecordingURL = params.Get("RecordingUrl")
 	ev.ProviderEventID = ev.ProviderCallID + "/dial"
 	return nil

@@ -108,7 +108,7 @@ func TestParseFixtures(t *testing.T) {
 				Provider: telephony.ProviderTwilio, ProviderCallID: inboundCallSid,
 				ProviderEventID: inboundCallSid + "/dial",
 				Direction:       telephony.DirectionInbound, From: callerParty, To: numberParty,
-				Status: telephony.StatusCompleted, DurationSeconds: 95,
+				Status: telephony.StatusCompleted, TalkSeconds: 95,
 			},
 		},
 		{

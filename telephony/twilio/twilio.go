@@ -7,7 +7,8 @@
 // telephony.Request.Hook. The adapter reads these hooks:
 //
 //	voice      the number's "A call comes in" webhook; its event needs a route
-//	status     the number's call status callback
+//	status     the number's call status callback, and the statusCallback
+//	           of the child legs that a <Dial> places
 //	dial       the action URL of the <Dial> that Answer renders
 //	voicemail  the action URL of the <Record> that Answer renders
 //	recording  a recordingStatusCallback URL
@@ -18,6 +19,15 @@
 // .../{connection_id}/dial and .../{connection_id}/voicemail. The TwiML of a
 // live reroute has no document URL, so it carries absolute action URLs
 // built from Options.HookBaseURL.
+//
+// The <Number>, <Client> or <Sip> noun of every <Dial> asks for the status
+// callbacks of the child leg (statusCallbackEvent "initiated ringing
+// answered completed") at the absolute URL Options.HookBaseURL + "status".
+// Without them Twilio reports neither when the agent's phone rang nor when
+// the agent picked up. Twilio's TwiML reference does not say that a
+// relative statusCallback is resolved, so with an empty HookBaseURL the
+// nouns carry no callback attributes. Such a call gets an answered time
+// only when it ends, from the dial hook's DialCallDuration (see below).
 //
 // Twilio posts a recording status callback when the file of a recording is
 // ready, often after the call has ended. A number has no setting for it:
@@ -48,7 +58,12 @@
 // callback of the caller's call reports "completed" with a CallDuration
 // even when no agent picked up; such an event stays StatusCompleted. The
 // dial hook carries the outcome of ringing the agent (DialCallStatus) and is
-// the event that tells a missed call from an answered one.
+// the event that tells a missed call from an answered one. Its
+// DialCallDuration, the time the caller talked to the agent, becomes
+// TalkSeconds. The caller's CallDuration, which includes the time spent in
+// TwiML and ringing, stays DurationSeconds. The call record prefers the
+// talk time and derives answered_at from it unless a leg reported an
+// earlier one.
 package twilio
 
 import (
@@ -114,8 +129,10 @@ type Options struct {
 	// "https://sb.example.com/hooks/twilio/tc_1/". TwiML sent through the
 	// REST API to reroute a live call has no document URL for Twilio to
 	// resolve relative action URLs against, so its <Dial> and <Record>
-	// get absolute ones built from it. Empty: a rerouted call reports
-	// neither the outcome of ringing nor a voicemail recording.
+	// get absolute ones built from it. The statusCallback of the child
+	// legs that <Dial> places is built from it too. Empty: a rerouted call
+	// reports neither the outcome of ringing nor a voicemail recording, and
+	// no call reports its child legs.
 	HookBaseURL string
 	// APIBaseURL is the REST API base URL without a trailing slash. Default
 	// DefaultAPIBaseURL; a non-empty Credentials.APIBaseURL overrides it.

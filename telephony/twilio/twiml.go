@@ -23,13 +23,25 @@ type (
 		Action   string   `xml:"action,attr,omitempty"`
 		Timeout  int      `xml:"timeout,attr,omitempty"`
 		CallerID string   `xml:"callerId,attr,omitempty"`
-		Number   string   `xml:"Number,omitempty"`
-		SIP      string   `xml:"Sip,omitempty"`
+		Number   *address `xml:"Number,omitempty"`
+		SIP      *address `xml:"Sip,omitempty"`
 		Client   *client  `xml:"Client,omitempty"`
+	}
+	// legCallbacks are the attributes of a <Dial> noun that request status
+	// callbacks of the child leg it places.
+	legCallbacks struct {
+		StatusCallbackEvent string `xml:"statusCallbackEvent,attr,omitempty"`
+		StatusCallback      string `xml:"statusCallback,attr,omitempty"`
+	}
+	// address is a <Number> or <Sip> noun: a phone number or SIP URI.
+	address struct {
+		legCallbacks
+		Value string `xml:",chardata"`
 	}
 	// client is <Client>identity</Client>, or <Client> with <Identity> and
 	// <Parameter> children when there are custom parameters to pass.
 	client struct {
+		legCallbacks
 		Name       string      `xml:",chardata"`
 		Identity   string      `xml:"Identity,omitempty"`
 		Parameters []parameter `xml:"Parameter"`
@@ -144,15 +156,38 @@ func (a *Adapter) dialVerb(route telephony.Route, live bool) (dial, error) {
 		}
 	}
 
+	callbacks := a.legCallbacks()
 	switch kind {
 	case telephony.TargetNumber:
-		verb.Number = target
+		verb.Number = &address{legCallbacks: callbacks, Value: target}
 	case telephony.TargetSIP:
-		verb.SIP = telephony.SIPURI(target)
+		verb.SIP = &address{legCallbacks: callbacks, Value: telephony.SIPURI(target)}
 	default:
 		verb.Client = newClient(target, route.CallerName)
+		verb.Client.legCallbacks = callbacks
 	}
 	return verb, nil
+}
+
+// childLegEvents are the call progress events that a <Number>, <Client>
+// or <Sip> noun requests status callbacks for. Twilio's TwiML reference
+// lists these four values for <Number> and <Client>.
+//
+// NOTE: the <Sip> reference read here lists the attribute without its
+// values, so <Sip> gets the same four on the assumption that they match.
+const childLegEvents = "initiated ringing answered completed"
+
+// legCallbacks returns the attributes that send the status callbacks of the
+// child leg to the status hook. The ringing and answered callbacks of that
+// leg are the only report of when the agent's phone rang and when the agent
+// picked up. Twilio documents statusCallback as a URL without saying that a
+// relative one is resolved against the document URL, so the attributes
+// need an absolute URL and are left out when Options.HookBaseURL is empty.
+func (a *Adapter) legCallbacks() legCallbacks {
+	if a.opts.HookBaseURL == "" {
+		return legCallbacks{}
+	}
+	return legCallbacks{StatusCallbackEvent: childLegEvents, StatusCallback: a.opts.HookBaseURL + HookStatus}
 }
 
 // actionURL returns the action URL that sends Twilio to hook: relative in

@@ -99,6 +99,62 @@ func TestAnswerRoutes(t *testing.T) {
 	}
 }
 
+func TestAnswerRequestsLegCallbacks(t *testing.T) {
+	const (
+		hooks     = "https://sb.example.com/hooks/twilio/tc_1/"
+		callbacks = `statusCallbackEvent="initiated ringing answered completed" statusCallback="` + hooks + `status"`
+	)
+	tests := []struct {
+		name  string
+		opts  Options
+		route telephony.Route
+		want  string
+	}{
+		{
+			name:  "number",
+			route: telephony.Route{Kind: telephony.TargetNumber, Target: "+14155550188"},
+			want:  `<Response><Dial action="dial"><Number ` + callbacks + `>+14155550188</Number></Dial></Response>`,
+		},
+		{
+			name:  "client",
+			route: telephony.Route{Kind: telephony.TargetClient, Target: "alice"},
+			want:  `<Response><Dial action="dial"><Client ` + callbacks + `>alice</Client></Dial></Response>`,
+		},
+		{
+			name:  "client with caller name",
+			route: telephony.Route{Kind: telephony.TargetClient, Target: "alice", CallerName: "Jane Doe"},
+			want: `<Response><Dial action="dial"><Client ` + callbacks + `><Identity>alice</Identity>` +
+				`<Parameter name="callerName" value="Jane Doe"></Parameter></Client></Dial></Response>`,
+		},
+		{
+			name:  "extension as client",
+			route: telephony.Route{Kind: telephony.TargetExtension, Target: "201"},
+			want:  `<Response><Dial action="dial"><Client ` + callbacks + `>201</Client></Dial></Response>`,
+		},
+		{
+			name:  "extension as SIP",
+			opts:  Options{ExtensionAs: ExtensionAsSIP, SIPDomain: "acme.sip.twilio.com"},
+			route: telephony.Route{Kind: telephony.TargetExtension, Target: "201"},
+			want:  `<Response><Dial action="dial"><Sip ` + callbacks + `>sip:201@acme.sip.twilio.com</Sip></Dial></Response>`,
+		},
+		{
+			name:  "voicemail has no leg",
+			route: telephony.Route{Kind: telephony.TargetVoicemail},
+			want:  `<Response><Say>Please leave a message after the tone.</Say><Record action="voicemail" maxLength="120"></Record></Response>`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.HookBaseURL = hooks
+
+			answer := New(tt.opts).Answer(ringing, &tt.route)
+
+			require.Equal(t, http.StatusOK, answer.Status)
+			require.Equal(t, xmlHeader+tt.want, string(answer.Body))
+		})
+	}
+}
+
 func TestAnswerEscapesTargets(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -222,7 +278,9 @@ func TestRenderRouteLiveActionURLs(t *testing.T) {
 		{
 			name:  "number reports to dial hook",
 			route: telephony.Route{Kind: telephony.TargetNumber, Target: "+14155550188"},
-			want:  `<Response><Dial action="` + hooks + `dial"><Number>+14155550188</Number></Dial></Response>`,
+			want: `<Response><Dial action="` + hooks + `dial">` +
+				`<Number statusCallbackEvent="initiated ringing answered completed" statusCallback="` + hooks + `status">` +
+				`+14155550188</Number></Dial></Response>`,
 		},
 		{
 			name:  "voicemail reports to voicemail hook",
