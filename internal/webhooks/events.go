@@ -19,7 +19,9 @@ type EventType string
 
 // Event types.
 const (
-	CallRinging  EventType = "call.ringing"
+	CallRinging EventType = "call.ringing"
+	// CallAnswered is sent when a call is answered, or together with
+	// CallEnded when the provider reported the answer only at the end.
 	CallAnswered EventType = "call.answered"
 	// CallEnded is sent for every call that reaches a final status, missed
 	// calls included.

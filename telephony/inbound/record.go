@@ -117,7 +117,7 @@ func (s *Service) recordEvent(ctx context.Context, q *store.Queries, conn *conne
 // events of a call that moved from before to after and what the change
 // means for its CRM logs. before is the zero Call for a new call.
 func (s *Service) callChanged(ctx context.Context, q *store.Queries, before, after store.Call) error {
-	if err := s.emitStatusChange(ctx, q, before.Status, after); err != nil {
+	if err := s.emitStatusChange(ctx, q, before, after); err != nil {
 		return err
 	}
 	if s.callLogs == nil {
@@ -126,13 +126,14 @@ func (s *Service) callChanged(ctx context.Context, q *store.Queries, before, aft
 	return s.callLogs.CallChanged(ctx, q, before, after)
 }
 
-// emitStatusChange records the webhook events of a call whose status
-// moved from before to call.Status, in the transaction of the change.
-func (s *Service) emitStatusChange(ctx context.Context, q *store.Queries, before string, call store.Call) error {
+// emitStatusChange records the webhook events of a call that moved from
+// before to call, in the transaction of the change.
+func (s *Service) emitStatusChange(ctx context.Context, q *store.Queries, before, call store.Call) error {
 	if s.events == nil {
 		return nil
 	}
-	for _, t := range statusEvents(telephony.Status(before), telephony.Status(call.Status)) {
+	answeredNow := before.AnsweredAt == nil && call.AnsweredAt != nil
+	for _, t := range statusEvents(telephony.Status(before.Status), telephony.Status(call.Status), answeredNow) {
 		if err := s.events.Emit(ctx, q, call.WorkspaceID, t, call); err != nil {
 			return err
 		}
@@ -142,10 +143,13 @@ func (s *Service) emitStatusChange(ctx context.Context, q *store.Queries, before
 
 // statusEvents returns the event types of a status change: call.ringing,
 // call.answered, or call.ended on reaching a final status, followed by
-// call.missed when that status is missed. A call first seen in a later
-// state gets only that state's events, and reordered events that move a
-// call from one final status to another emit nothing.
-func statusEvents(before, after telephony.Status) []webhooks.EventType {
+// call.missed when that status is missed. A call that reaches a final
+// status with an answer time it did not have (answeredNow), as when
+// Twilio reports only the dial's talk time, gets call.answered before
+// call.ended. A call first seen in a later state gets only that state's
+// events, and reordered events that move a call from one final status to
+// another emit nothing.
+func statusEvents(before, after telephony.Status, answeredNow bool) []webhooks.EventType {
 	switch {
 	case after == before || after == "":
 		return nil
@@ -155,10 +159,17 @@ func statusEvents(before, after telephony.Status) []webhooks.EventType {
 		return []webhooks.EventType{webhooks.CallAnswered}
 	case before != "" && before.Final():
 		return nil
-	case after == telephony.StatusMissed:
-		return []webhooks.EventType{webhooks.CallEnded, webhooks.CallMissed}
 	}
-	return []webhooks.EventType{webhooks.CallEnded}
+
+	var events []webhooks.EventType
+	if answeredNow && before != telephony.StatusAnswered {
+		events = append(events, webhooks.CallAnswered)
+	}
+	events = append(events, webhooks.CallEnded)
+	if after == telephony.StatusMissed {
+		events = append(events, webhooks.CallMissed)
+	}
+	return events
 }
 
 // callFor returns the call ev belongs to, locked until the transaction
