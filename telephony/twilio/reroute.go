@@ -101,11 +101,17 @@ func readAPIError(resp *http.Response) error {
 		return providerErr
 	}
 
-	providerErr.Message = fmt.Sprintf("%s (error %d", decoded.Message, decoded.Code)
-	if decoded.MoreInfo != "" {
-		providerErr.Message += ", " + decoded.MoreInfo
+	var details []string
+	if decoded.Code != 0 {
+		details = append(details, fmt.Sprintf("error %d", decoded.Code))
 	}
-	providerErr.Message += ")"
+	if decoded.MoreInfo != "" {
+		details = append(details, decoded.MoreInfo)
+	}
+	providerErr.Message = decoded.Message
+	if len(details) > 0 {
+		providerErr.Message += " (" + strings.Join(details, ", ") + ")"
+	}
 
 	if decoded.Code == errCodeCallNotInProgress {
 		return fmt.Errorf("%w: %w", telephony.ErrCallEnded, providerErr)

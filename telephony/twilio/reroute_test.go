@@ -98,6 +98,12 @@ func TestRerouteErrors(t *testing.T) {
 				" was not found (error 20404, https://www.twilio.com/docs/errors/20404)",
 		},
 		{
+			name:        "message without code",
+			status:      http.StatusServiceUnavailable,
+			body:        []byte(`{"message": "Service unavailable", "status": 503}`),
+			wantMessage: "Service unavailable",
+		},
+		{
 			name:        "body not JSON",
 			status:      http.StatusBadGateway,
 			body:        []byte("<html>bad gateway</html>"),
