@@ -127,11 +127,7 @@ func (s *Server) showAdminCRM(c echo.Context) error {
 // empty keeps the stored one.
 func (s *Server) updateAdminCRM(c echo.Context) error {
 	p := principalOf(c)
-	svc, err := s.crmConnections()
-	if err != nil {
-		return err
-	}
-	conn, err := svc.Get(c.Request().Context(), p.WorkspaceID, c.Param("id"))
+	svc, conn, err := s.crmConnectionOf(c)
 	if err != nil {
 		return err
 	}
@@ -161,12 +157,7 @@ func (s *Server) updateAdminCRM(c echo.Context) error {
 
 func (s *Server) deleteAdminCRM(c echo.Context) error {
 	p := principalOf(c)
-	svc, err := s.crmConnections()
-	if err != nil {
-		return err
-	}
-
-	conn, err := svc.Get(c.Request().Context(), p.WorkspaceID, c.Param("id"))
+	svc, conn, err := s.crmConnectionOf(c)
 	if err != nil {
 		return err
 	}

@@ -70,13 +70,7 @@ type mappingRow struct {
 }
 
 func (s *Server) showAdminMapping(c echo.Context) error {
-	p := principalOf(c)
-	svc, err := s.crmConnections()
-	if err != nil {
-		return err
-	}
-
-	conn, err := svc.Get(c.Request().Context(), p.WorkspaceID, c.Param("id"))
+	svc, conn, err := s.crmConnectionOf(c)
 	if err != nil {
 		return err
 	}
@@ -89,11 +83,7 @@ func (s *Server) showAdminMapping(c echo.Context) error {
 // and stores it.
 func (s *Server) saveAdminMapping(c echo.Context) error {
 	p := principalOf(c)
-	svc, err := s.crmConnections()
-	if err != nil {
-		return err
-	}
-	conn, err := svc.Get(c.Request().Context(), p.WorkspaceID, c.Param("id"))
+	svc, conn, err := s.crmConnectionOf(c)
 	if err != nil {
 		return err
 	}
@@ -116,11 +106,7 @@ func (s *Server) saveAdminMapping(c echo.Context) error {
 // submitted mapping, without storing anything.
 func (s *Server) previewAdminMapping(c echo.Context) error {
 	p := principalOf(c)
-	svc, err := s.crmConnections()
-	if err != nil {
-		return err
-	}
-	conn, err := svc.Get(c.Request().Context(), p.WorkspaceID, c.Param("id"))
+	svc, conn, err := s.crmConnectionOf(c)
 	if err != nil {
 		return err
 	}

@@ -133,6 +133,20 @@ func (s *Server) crmConnections() (*crmconn.Service, error) {
 	return s.crmConns, nil
 }
 
+// crmConnectionOf returns the CRM connection service and the connection
+// that the path parameter id names in the caller's workspace.
+func (s *Server) crmConnectionOf(c echo.Context) (*crmconn.Service, crmconn.Connection, error) {
+	svc, err := s.crmConnections()
+	if err != nil {
+		return nil, crmconn.Connection{}, err
+	}
+	conn, err := svc.Get(c.Request().Context(), principalOf(c).WorkspaceID, c.Param("id"))
+	if err != nil {
+		return nil, crmconn.Connection{}, err
+	}
+	return svc, conn, nil
+}
+
 // listCRMConnections lists every CRM connection of the workspace, oldest
 // first, in one page: a workspace has a handful.
 func (s *Server) listCRMConnections(c echo.Context) error {
@@ -175,13 +189,7 @@ func (s *Server) createCRMConnection(c echo.Context) error {
 }
 
 func (s *Server) getCRMConnection(c echo.Context) error {
-	p := principalOf(c)
-	svc, err := s.crmConnections()
-	if err != nil {
-		return err
-	}
-
-	conn, err := svc.Get(c.Request().Context(), p.WorkspaceID, c.Param("id"))
+	_, conn, err := s.crmConnectionOf(c)
 	if err != nil {
 		return err
 	}
