@@ -12,15 +12,8 @@ import (
 // the number within this time gets the same record.
 const createdContactTTL = 10 * time.Minute
 
-// maxCreatedContacts bounds the records remembered. At the bound, expired
-// records go first, then arbitrary ones, until half the bound is left.
+// maxCreatedContacts bounds the records remembered.
 const maxCreatedContacts = 10000
-
-// createdContact is a record this service created for a number.
-type createdContact struct {
-	id      string
-	expires time.Time
-}
 
 // numberLocks serialises the choice of a call's CRM record per connection
 // and number, so calls from one new number that end together create one
@@ -64,31 +57,4 @@ func (l *numberLocks) lock(key string) func() {
 // contactKey identifies a number on a connection.
 func contactKey(connectionID, number string) string {
 	return connectionID + "\n" + number
-}
-
-// createdContactID returns the record created for key, or "" when none
-// was created within createdContactTTL.
-func (s *Service) createdContactID(key string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	created, ok := s.created[key]
-	if !ok || !s.now().Before(created.expires) {
-		return ""
-	}
-	return created.id
-}
-
-// rememberContact stores the record created for key.
-func (s *Service) rememberContact(key, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if len(s.created) >= maxCreatedContacts {
-		for key, contact := range s.created {
-			if !now.Before(contact.expires) || len(s.created) >= maxCreatedContacts/2 {
-				delete(s.created, key)
-			}
-		}
-	}
-	s.created[key] = createdContact{id: id, expires: now.Add(createdContactTTL)}
 }

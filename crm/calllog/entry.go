@@ -23,10 +23,8 @@ import (
 // userTTL is how long a CRM user id found by email stays cached.
 const userTTL = 10 * time.Minute
 
-type cachedUser struct {
-	id      string
-	expires time.Time
-}
+// maxCachedUsers bounds the CRM user ids cached.
+const maxCachedUsers = 10000
 
 // entry builds the CRM entry of call for l: its record, owner, times in
 // the workspace's zone and mapped fields. It stores the record chosen in
@@ -142,7 +140,7 @@ func (r *drainRun) chooseContacts(ctx context.Context, call store.Call, local *s
 	if settings.UnknownCallers != crmconn.UnknownCallerCreateContact {
 		return []string{}, nil
 	}
-	if id := r.svc.createdContactID(key); id != "" {
+	if id, ok := r.svc.created.Get(key); ok {
 		return []string{id}, nil // created here, not in the CRM's search index yet
 	}
 	// NOTE: a create whose response is lost makes a record the next attempt
@@ -152,7 +150,7 @@ func (r *drainRun) chooseContacts(ctx context.Context, call store.Call, local *s
 	if err != nil {
 		return nil, err
 	}
-	r.svc.rememberContact(key, created.ID)
+	r.svc.created.Set(key, created.ID)
 	if r.svc.cfg.Lookups != nil {
 		r.svc.cfg.Lookups.Forget(call.WorkspaceID, r.conn.ID, number)
 	}
@@ -207,11 +205,8 @@ func (r *drainRun) owner(ctx context.Context, workspaceID, agent string) (string
 func (r *drainRun) userByEmail(ctx context.Context, email string) (string, error) {
 	s := r.svc
 	key := r.conn.ID + "\n" + strings.ToLower(email)
-	s.mu.Lock()
-	cached, ok := s.users[key]
-	s.mu.Unlock()
-	if ok && s.now().Before(cached.expires) {
-		return cached.id, nil
+	if id, ok := s.users.Get(key); ok {
+		return id, nil
 	}
 
 	id, err := r.logger.FindUserID(ctx, email)
@@ -224,12 +219,7 @@ func (r *drainRun) userByEmail(ctx context.Context, email string) (string, error
 			connFields(r.conn, zap.Error(err))...)
 		id = ""
 	}
-	s.mu.Lock()
-	if len(s.users) > 10000 {
-		clear(s.users)
-	}
-	s.users[key] = cachedUser{id: id, expires: s.now().Add(userTTL)}
-	s.mu.Unlock()
+	s.users.Set(key, id)
 	return id, nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchboard-oss/switchboard/crm"
 	"github.com/switchboard-oss/switchboard/crm/crmconn"
+	"github.com/switchboard-oss/switchboard/crm/crmhttp"
 	"github.com/switchboard-oss/switchboard/internal/webhooks"
 	"github.com/switchboard-oss/switchboard/store"
 	"github.com/switchboard-oss/switchboard/telephony"
@@ -114,11 +115,11 @@ type Service struct {
 	// paces holds the limiter and concurrency of each connection.
 	paces map[string]*pace
 	// users caches CRM user ids by connection and email.
-	users map[string]cachedUser
+	users *crmhttp.Cache[string]
 	zones map[string]*time.Location
 	// created holds the records created for unknown callers, by
 	// contactKey, until the CRM's search finds them.
-	created map[string]createdContact
+	created *crmhttp.Cache[string]
 	// numbers serialises the choice of record per connection and number.
 	numbers numberLocks
 }
@@ -148,8 +149,9 @@ func New(cfg Config) (*Service, error) {
 
 	s := &Service{
 		cfg: cfg, store: cfg.Store, log: cfg.Log.Named("calllog"), now: cfg.Now,
-		paces: map[string]*pace{}, users: map[string]cachedUser{}, zones: map[string]*time.Location{},
-		created: map[string]createdContact{},
+		paces: map[string]*pace{}, zones: map[string]*time.Location{},
+		users:   crmhttp.NewBoundedCache[string](userTTL, maxCachedUsers, cfg.Now),
+		created: crmhttp.NewBoundedCache[string](createdContactTTL, maxCreatedContacts, cfg.Now),
 	}
 	s.metrics = newMetrics(cfg.Store, s.now, s.log)
 	if cfg.Registry != nil {

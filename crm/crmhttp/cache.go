@@ -10,10 +10,12 @@ import (
 // is safe for concurrent use. Create one with NewCache, because the zero
 // value has no map.
 type Cache[V any] struct {
-	ttl     time.Duration
-	now     func() time.Time
-	mu      sync.Mutex
-	entries map[string]cacheEntry[V]
+	ttl time.Duration
+	// maxEntries bounds the entries, 0 for no bound.
+	maxEntries int
+	now        func() time.Time
+	mu         sync.Mutex
+	entries    map[string]cacheEntry[V]
 }
 
 type cacheEntry[V any] struct {
@@ -28,6 +30,15 @@ func NewCache[V any](ttl time.Duration, now func() time.Time) *Cache[V] {
 		now = time.Now
 	}
 	return &Cache[V]{ttl: ttl, now: now, entries: make(map[string]cacheEntry[V])}
+}
+
+// NewBoundedCache returns a cache whose entries live for ttl and that
+// holds at most maxEntries. When Set finds it full, expired entries go
+// first, then arbitrary ones, until half the bound is left.
+func NewBoundedCache[V any](ttl time.Duration, maxEntries int, now func() time.Time) *Cache[V] {
+	c := NewCache[V](ttl, now)
+	c.maxEntries = maxEntries
+	return c
 }
 
 // Get returns the value stored under key and whether it is present and
@@ -50,5 +61,13 @@ func (c *Cache[V]) Set(key string, value V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 
-	c.entries[key] = cacheEntry[V]{value: value, expires: c.now().Add(c.ttl)}
+	now := c.now()
+	if c.maxEntries > 0 && len(c.entries) >= c.maxEntries {
+		for k, entry := range c.entries {
+			if !now.Before(entry.expires) || len(c.entries) > c.maxEntries/2 {
+				delete(c.entries, k)
+			}
+		}
+	}
+	c.entries[key] = cacheEntry[V]{value: value, expires: now.Add(c.ttl)}
 }

@@ -201,6 +201,30 @@ func TestCacheExpires(t *testing.T) {
 	require.False(t, ok)
 }
 
+func TestBoundedCacheEvicts(t *testing.T) {
+	now := time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
+	cache := crmhttp.NewBoundedCache[string](time.Minute, 4, func() time.Time { return now })
+	cache.Set("old", "expired")
+	now = now.Add(time.Minute)
+	for _, key := range []string{"a", "b", "c"} {
+		cache.Set(key, key)
+	}
+
+	cache.Set("d", "d") // full: the expired entry goes, then others down to half the bound
+	value, ok := cache.Get("d")
+	require.True(t, ok, "the entry just stored stays")
+	require.Equal(t, "d", value)
+	_, ok = cache.Get("old")
+	require.False(t, ok)
+	kept := 0
+	for _, key := range []string{"a", "b", "c"} {
+		if _, ok := cache.Get(key); ok {
+			kept++
+		}
+	}
+	require.Equal(t, 2, kept, "half the bound is left before the new entry")
+}
+
 func TestStatusErrorMessage(t *testing.T) {
 	err := &crmhttp.StatusError{Status: 401, Message: "expired", Err: crm.ErrUnauthorized}
 	require.Equal(t, "CRM rejected the credentials: HTTP 401: expired", err.Error())
