@@ -46,7 +46,7 @@
 // Both commit with the call or not at all. The row and the job wait
 // Config.SettleDelay (5 s by default), because providers often send the
 // end time or outcome in the event after the one that ended the call, and
-// some CRM fields (Pipedrive's end_time) cannot be changed later; a change
+// some CRM fields (Pipedrive's end_time) cannot be changed later. A change
 // in that window makes the row due at once. Data that changes a logged
 // field later (recording, notes, final status, duration) gives every log
 // of the call a new revision in the transaction of the change, and the

@@ -72,8 +72,9 @@ type Config struct {
 	// Events records call.logged for webhook subscribers; nil records
 	// none.
 	Events webhooks.Emitter
-	// Lookups forgets a number's cached "not found" once call logging
-	// creates a record for it; nil forgets nothing.
+	// Lookups is the real-time lookup cache, from which call logging drops
+	// a number's "not found" once it creates a record for the number. Nil
+	// drops nothing.
 	Lookups  LookupCache
 	Log      *zap.Logger
 	Registry prometheus.Registerer
@@ -91,11 +92,11 @@ type Config struct {
 	// a new one; DefaultDrainBudget.
 	DrainBudget time.Duration
 	// SettleDelay is how long the logs of a call that just ended wait
-	// before their first write, so that events arriving right after the
-	// first final one are in it. A Twilio dial hook, for one, ends a call
-	// before its status callback brings the end time, and a Pipedrive
-	// call log's times cannot be changed once written. DefaultSettleDelay;
-	// negative: no wait.
+	// before their first write, so that the events right after the first
+	// final one are in it. A Twilio dial hook, for one, ends a call before
+	// its status callback brings the end time, and a Pipedrive call log's
+	// times cannot be changed once written. Zero means DefaultSettleDelay,
+	// and a negative value means no wait.
 	SettleDelay time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time

@@ -52,7 +52,8 @@ type CallLogLimit struct {
 //
 // The limit counts HTTP requests, and logging one call takes a few: a
 // phone search (Pipedrive sends one per number format and then reads the
-// persons found), the create, and an owner lookup per agent and hour.
+// persons found), the create, and an owner lookup per agent every 10
+// minutes.
 var DefaultCallLogLimits = map[crm.Kind]CallLogLimit{
 	crm.KindHubSpot:    {PerSecond: 4, Burst: 4, Concurrency: 4},
 	crm.KindPipedrive:  {PerSecond: 2, Burst: 2, Concurrency: 2},

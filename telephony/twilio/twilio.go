@@ -58,7 +58,7 @@
 // callback of the caller's call reports "completed" with a CallDuration
 // even when no agent picked up; such an event stays StatusCompleted. The
 // dial hook carries the outcome of ringing the agent (DialCallStatus) and is
-// the event that tells a missed call from an answered one. Its
+// the event that distinguishes a missed call from an answered one. Its
 // DialCallDuration, the time the caller talked to the agent, becomes
 // TalkSeconds. The caller's CallDuration, which includes the time spent in
 // TwiML and ringing, stays DurationSeconds. The call record prefers the

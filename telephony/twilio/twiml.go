@@ -173,8 +173,8 @@ func (a *Adapter) dialVerb(route telephony.Route, live bool) (dial, error) {
 // or <Sip> noun requests status callbacks for. Twilio's TwiML reference
 // lists these four values for <Number> and <Client>.
 //
-// NOTE: the <Sip> reference read here lists the attribute without its
-// values, so <Sip> gets the same four on the assumption that they match.
+// NOTE: Twilio's <Sip> reference names the attribute but not its values,
+// so <Sip> gets the same four on the assumption that they match.
 const childLegEvents = "initiated ringing answered completed"
 
 // legCallbacks returns the attributes that send the status callbacks of the
